@@ -1,0 +1,150 @@
+//! The event model every Palisade crate shares.
+//!
+//! An [`Event`] is a flat, sorted list of named fields. Nested input (JSON objects, the
+//! `System`/`EventData` sections of a Windows event) is flattened by the parsers before it gets
+//! here, so a detection rule or a query can name any field by one string: `Image`,
+//! `process.command_line`, `EventID`. Keeping the model flat and sorted makes a field lookup a
+//! binary search and keeps the matcher free of tree walks.
+//!
+//! Every string value carries its lower-cased form next to the original ([`Text`]) because
+//! Sigma matching is case-insensitive by default: folding each value once per event is far
+//! cheaper than folding it once per rule that looks at it.
+#![warn(missing_docs)]
+
+mod value;
+
+pub use jiff::Timestamp;
+pub use value::{Text, Value};
+
+/// One normalized event: its fields, sorted by name, and its time when the source gave one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Event {
+    fields: Vec<(Box<str>, Value)>,
+    timestamp: Option<Timestamp>,
+}
+
+impl Event {
+    /// Returns an empty event.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds an event from unsorted fields. When a name repeats, the values are merged into a
+    /// list in their input order, so nothing the source sent is lost.
+    #[must_use]
+    pub fn from_fields(mut fields: Vec<(Box<str>, Value)>) -> Self {
+        fields.sort_by(|left, right| left.0.cmp(&right.0));
+        let mut merged: Vec<(Box<str>, Value)> = Vec::with_capacity(fields.len());
+        for (name, value) in fields {
+            match merged.last_mut() {
+                Some((last_name, last_value)) if *last_name == name => last_value.push(value),
+                _ => merged.push((name, value)),
+            }
+        }
+        Self { fields: merged, timestamp: None }
+    }
+
+    /// Sets the event time.
+    pub fn set_timestamp(&mut self, timestamp: Option<Timestamp>) {
+        self.timestamp = timestamp;
+    }
+
+    /// Returns the event time, if the source gave one.
+    #[must_use]
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        self.timestamp
+    }
+
+    /// Returns the value of a field by its exact name.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields
+            .binary_search_by(|(field_name, _)| (**field_name).cmp(name))
+            .ok()
+            .map(|idx| &self.fields[idx].1)
+    }
+
+    /// Returns the string form of a field, if present and not null.
+    #[must_use]
+    pub fn get_str(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.get(name).and_then(Value::to_text)
+    }
+
+    /// Inserts or replaces a field.
+    pub fn insert(&mut self, name: impl Into<Box<str>>, value: Value) {
+        let name = name.into();
+        match self.fields.binary_search_by(|(field_name, _)| field_name.cmp(&name)) {
+            Ok(idx) => self.fields[idx].1 = value,
+            Err(idx) => self.fields.insert(idx, (name, value)),
+        }
+    }
+
+    /// Iterates over the fields in name order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.fields.iter().map(|(name, value)| (&**name, value))
+    }
+
+    /// Returns the number of fields.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    /// Returns true when the event has no field.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// Renders the event as a flat JSON object (field name → value), for output and storage.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let map = self
+            .fields
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_json()))
+            .collect::<serde_json::Map<_, _>>();
+        serde_json::Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_finds_fields_after_unsorted_build() {
+        let event = Event::from_fields(vec![
+            ("b".into(), Value::from("two")),
+            ("a".into(), Value::Int(1)),
+            ("c".into(), Value::Null),
+        ]);
+        assert_eq!(event.get("a"), Some(&Value::Int(1)));
+        assert_eq!(event.get_str("b").as_deref(), Some("two"));
+        assert_eq!(event.get("c"), Some(&Value::Null));
+        assert_eq!(event.get("d"), None);
+    }
+
+    #[test]
+    fn repeated_names_merge_into_a_list_in_order() {
+        let event = Event::from_fields(vec![
+            ("x".into(), Value::from("first")),
+            ("y".into(), Value::Int(0)),
+            ("x".into(), Value::from("second")),
+        ]);
+        let Some(Value::List(items)) = event.get("x") else { panic!("expected a list") };
+        assert_eq!(items, &vec![Value::from("first"), Value::from("second")]);
+    }
+
+    #[test]
+    fn insert_keeps_order_and_replaces() {
+        let mut event = Event::new();
+        event.insert("m", Value::Int(1));
+        event.insert("a", Value::Int(2));
+        event.insert("m", Value::Int(3));
+        let names: Vec<_> = event.fields().map(|(name, _)| name).collect();
+        assert_eq!(names, ["a", "m"]);
+        assert_eq!(event.get("m"), Some(&Value::Int(3)));
+    }
+}

@@ -1,0 +1,157 @@
+//! Field values: a small closed set of types, with strings pre-folded for matching.
+
+use std::borrow::Cow;
+
+/// A string value with its lower-case form computed once.
+///
+/// `lower` is `None` when the original has no upper-case character, which is the common case
+/// for hashes, paths on Linux and most machine-written values, so no second allocation is made.
+#[derive(Debug, Clone)]
+pub struct Text {
+    raw: Box<str>,
+    lower: Option<Box<str>>,
+}
+
+impl Text {
+    /// Wraps a string and folds its case once.
+    #[must_use]
+    pub fn new(raw: impl Into<Box<str>>) -> Self {
+        let raw = raw.into();
+        let lower = if raw.chars().any(char::is_uppercase) {
+            Some(raw.to_lowercase().into_boxed_str())
+        } else {
+            None
+        };
+        Self { raw, lower }
+    }
+
+    /// Returns the original string.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// Returns the lower-cased string used for case-insensitive matching.
+    #[must_use]
+    pub fn lower(&self) -> &str {
+        self.lower.as_deref().unwrap_or(&self.raw)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+/// The value of one field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// An explicit null (JSON `null`, an empty XML element).
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer; unsigned values above `i64::MAX` are kept as [`Value::Float`] or text.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string.
+    Str(Text),
+    /// Several values under one name (a JSON array, a repeated XML element).
+    List(Vec<Value>),
+}
+
+impl Value {
+    /// Returns the value as text when it is a scalar: integers and booleans in their usual
+    /// spelling, so that a rule value `4688` matches an event whose EventID is the string
+    /// "4688" and the other way round. Null and lists give `None`.
+    #[must_use]
+    pub fn to_text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::Str(text) => Some(Cow::Borrowed(text.as_str())),
+            Value::Int(int) => Some(Cow::Owned(int.to_string())),
+            Value::Float(float) => Some(Cow::Owned(float.to_string())),
+            Value::Bool(flag) => Some(Cow::Borrowed(if *flag { "true" } else { "false" })),
+            Value::Null | Value::List(_) => None,
+        }
+    }
+
+    /// Appends a value, turning a scalar into a list.
+    pub fn push(&mut self, value: Value) {
+        match self {
+            Value::List(items) => items.push(value),
+            _ => {
+                let first = std::mem::replace(self, Value::Null);
+                *self = Value::List(vec![first, value]);
+            }
+        }
+    }
+
+    /// Converts a JSON scalar or array; objects are the caller's to flatten.
+    #[must_use]
+    pub fn from_json_scalar(json: &serde_json::Value) -> Option<Self> {
+        Some(match json {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(flag) => Value::Bool(*flag),
+            serde_json::Value::Number(number) => {
+                if let Some(int) = number.as_i64() {
+                    Value::Int(int)
+                } else if let Some(float) = number.as_f64() {
+                    Value::Float(float)
+                } else {
+                    Value::Str(Text::new(number.to_string()))
+                }
+            }
+            serde_json::Value::String(string) => Value::Str(Text::new(string.as_str())),
+            serde_json::Value::Array(_) | serde_json::Value::Object(_) => return None,
+        })
+    }
+
+    /// Renders the value as JSON.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(flag) => serde_json::Value::Bool(*flag),
+            Value::Int(int) => serde_json::Value::from(*int),
+            Value::Float(float) => serde_json::Number::from_f64(*float)
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Value::Str(text) => serde_json::Value::String(text.as_str().to_owned()),
+            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(value: &str) -> Self {
+        Value::Str(Text::new(value))
+    }
+}
+
+impl From<String> for Value {
+    fn from(value: String) -> Self {
+        Value::Str(Text::new(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_folds_case_only_when_needed() {
+        let mixed = Text::new("C:\\Windows\\CMD.exe");
+        assert_eq!(mixed.lower(), "c:\\windows\\cmd.exe");
+        assert_eq!(mixed.as_str(), "C:\\Windows\\CMD.exe");
+        let plain = Text::new("already lower");
+        assert!(plain.lower.is_none());
+        assert_eq!(plain.lower(), "already lower");
+    }
+
+    #[test]
+    fn scalars_render_as_text() {
+        assert_eq!(Value::Int(4688).to_text().as_deref(), Some("4688"));
+        assert_eq!(Value::Bool(true).to_text().as_deref(), Some("true"));
+        assert_eq!(Value::Null.to_text(), None);
+    }
+}

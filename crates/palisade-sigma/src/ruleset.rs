@@ -1,0 +1,524 @@
+//! A compiled rule set and the fast path that picks candidate rules for each event.
+//!
+//! Selecting candidates is what makes a whole SigmaHQ rule set affordable per event:
+//! 1. **Logsource index.** Each (rule, source) pair is a *variant*. Variants whose source
+//!    names a Windows `Channel` are indexed by it, so a Sysmon event only meets Sysmon rules.
+//! 2. **Literal index.** From each variant's predicate we derive literals of which at least
+//!    one must occur in the event for the rule to match (see [`Expr::required_literals`]). One
+//!    Aho-Corasick automaton over all those literals scans the event's values once; variants
+//!    none of whose literals was seen are skipped without evaluation.
+//! 3. Only the remaining candidates are evaluated exactly.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use aho_corasick::AhoCorasick;
+use palisade_event::{Event, Value};
+use rayon::prelude::*;
+
+use crate::compile::{Placeholders, compile_detection};
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::matcher::Expr;
+use crate::pipeline::{Mapping, Resolution};
+use crate::rule::{CorrelationDoc, Document, FilterDoc, Logsource, Meta, merge, read_document, without_action};
+use crate::yaml::{self, Pos};
+
+/// A detection rule ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// Metadata.
+    pub meta: Meta,
+    /// The logsource as written.
+    pub logsource: Logsource,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The predicate over the rule's own field names (before any mapping).
+    pub expr: Expr,
+}
+
+/// Counts of what a load produced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LoadStats {
+    /// Files read.
+    pub files: usize,
+    /// YAML documents seen (collection `global`/`reset` documents excluded).
+    pub documents: usize,
+    /// Detection rules loaded.
+    pub rules_loaded: usize,
+    /// Documents that failed to load.
+    pub failed: usize,
+    /// Correlation rules loaded.
+    pub correlations: usize,
+    /// Filters applied to at least one rule.
+    pub filters: usize,
+}
+
+#[derive(Debug)]
+struct Variant {
+    rule: u32,
+    when: Vec<(String, Vec<String>)>,
+    expr: Expr,
+    needs_literal: bool,
+}
+
+/// A loaded, compiled and indexed set of rules.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<CompiledRule>,
+    correlations: Vec<CorrelationDoc>,
+    diagnostics: Vec<Diagnostic>,
+    stats: LoadStats,
+    variants: Vec<Variant>,
+    by_channel: HashMap<String, Vec<u32>>,
+    unkeyed: Vec<u32>,
+    literals: Option<AhoCorasick>,
+    literal_variants: Vec<Vec<u32>>,
+    unmapped: usize,
+}
+
+/// Per-thread scratch space for [`RuleSet::matches`], so matching allocates nothing.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    generation: u32,
+    literal_seen: Vec<u32>,
+    rule_hit: Vec<u32>,
+    hits: Vec<u32>,
+}
+
+/// Parses one rule file into documents, applying Sigma collection semantics: a document with
+/// `action: global` is merged into every following document until `action: reset`; one with
+/// `action: repeat` is the previous document with its own keys merged over it.
+#[must_use]
+pub fn parse_source(path: &std::path::Path, text: &str) -> (Vec<Document>, Vec<Diagnostic>, usize) {
+    let mut diagnostics = Vec::new();
+    let mut documents = Vec::new();
+    let mut seen = 0;
+    let nodes = match yaml::parse_documents(text) {
+        Ok(nodes) => nodes,
+        Err(error) => {
+            let mut diagnostic = Diagnostic::error(Code::YamlSyntax, error.pos, format!("invalid YAML: {}", error.message));
+            diagnostic.file = path.to_owned();
+            return (documents, vec![diagnostic], 1);
+        }
+    };
+    let mut global: Option<yaml::Node> = None;
+    let mut previous: Option<yaml::Node> = None;
+    for node in nodes {
+        let action = node.get("action").and_then(yaml::Node::as_str).map(str::to_owned);
+        let merged = match action.as_deref() {
+            Some("global") => {
+                global = Some(without_action(&node));
+                continue;
+            }
+            Some("reset") => {
+                global = None;
+                continue;
+            }
+            Some("repeat") => {
+                let Some(prev) = &previous else {
+                    diagnostics.push(Diagnostic::error(Code::CollectionAction, node.pos, "`action: repeat` without a previous document"));
+                    seen += 1;
+                    continue;
+                };
+                merge(prev, &without_action(&node))
+            }
+            Some(other) => {
+                diagnostics.push(Diagnostic::error(Code::CollectionAction, node.pos, format!("unknown collection action `{other}`")));
+                seen += 1;
+                continue;
+            }
+            None => match &global {
+                Some(base) => merge(base, &node),
+                None => node,
+            },
+        };
+        seen += 1;
+        let mut doc_diagnostics = Vec::new();
+        match read_document(&merged, path, &mut doc_diagnostics) {
+            Ok(document) => documents.push(document),
+            Err(error) => doc_diagnostics.push(error),
+        }
+        let title = merged.get("title").and_then(yaml::Node::as_str).map(str::to_owned);
+        for mut diagnostic in doc_diagnostics {
+            diagnostic.rule.clone_from(&title);
+            diagnostics.push(diagnostic);
+        }
+        previous = Some(merged);
+    }
+    for diagnostic in &mut diagnostics {
+        diagnostic.file = path.to_owned();
+    }
+    (documents, diagnostics, seen)
+}
+
+/// Builds rule sets from rule sources under a field mapping.
+#[derive(Debug, Clone, Default)]
+pub struct Loader {
+    mapping: Mapping,
+    placeholders: Placeholders,
+}
+
+impl Loader {
+    /// Creates a loader; an empty mapping means raw field names and no logsource filtering.
+    #[must_use]
+    pub fn new(mapping: Mapping) -> Self {
+        let placeholders = mapping.placeholders();
+        Self { mapping, placeholders }
+    }
+
+    /// Parses, compiles and indexes rule sources (path and text), in parallel.
+    #[must_use]
+    pub fn load(&self, sources: &[(PathBuf, String)]) -> RuleSet {
+        struct Part {
+            rules: Vec<CompiledRule>,
+            correlations: Vec<CorrelationDoc>,
+            filters: Vec<FilterDoc>,
+            diagnostics: Vec<Diagnostic>,
+            documents: usize,
+            failed: usize,
+        }
+        let parts: Vec<Part> = sources
+            .par_iter()
+            .map(|(path, text)| {
+                let (documents, mut diagnostics, seen) = parse_source(path, text);
+                let mut part = Part { rules: Vec::new(), correlations: Vec::new(), filters: Vec::new(), diagnostics: Vec::new(), documents: seen, failed: 0 };
+                part.failed = seen - documents.len();
+                for document in documents {
+                    match document {
+                        Document::Rule(rule) => {
+                            let mut rule_diagnostics = Vec::new();
+                            match compile_detection(&rule.detection, &self.placeholders, &mut rule_diagnostics) {
+                                Ok(expr) => part.rules.push(CompiledRule { meta: rule.meta.clone(), logsource: rule.logsource, path: rule.path, expr }),
+                                Err(error) => {
+                                    part.failed += 1;
+                                    rule_diagnostics.push(error);
+                                }
+                            }
+                            for mut diagnostic in rule_diagnostics {
+                                diagnostic.file.clone_from(path);
+                                diagnostic.rule = Some(rule.meta.title.clone());
+                                diagnostics.push(diagnostic);
+                            }
+                        }
+                        Document::Correlation(correlation) => part.correlations.push(correlation),
+                        Document::Filter(filter) => part.filters.push(filter),
+                    }
+                }
+                part.diagnostics = diagnostics;
+                part
+            })
+            .collect();
+
+        let mut set = RuleSet::default();
+        let mut filters = Vec::new();
+        set.stats.files = sources.len();
+        for part in parts {
+            set.stats.documents += part.documents;
+            set.stats.failed += part.failed;
+            set.rules.extend(part.rules);
+            set.correlations.extend(part.correlations);
+            filters.extend(part.filters);
+            set.diagnostics.extend(part.diagnostics);
+        }
+        self.apply_filters(&mut set, &filters);
+        self.check_correlations(&mut set);
+        self.check_duplicates(&mut set);
+        set.stats.rules_loaded = set.rules.len();
+        set.stats.correlations = set.correlations.len();
+        self.index(&mut set);
+        set.diagnostics.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        set
+    }
+
+    /// Applies Sigma filters: the target rule's condition becomes `rule and not filter`.
+    fn apply_filters(&self, set: &mut RuleSet, filters: &[FilterDoc]) {
+        for filter in filters {
+            let mut diagnostics = Vec::new();
+            let expr = match compile_detection(&filter.detection, &self.placeholders, &mut diagnostics) {
+                Ok(expr) => expr,
+                Err(error) => {
+                    diagnostics.push(error);
+                    set.stats.failed += 1;
+                    set.diagnostics.extend(diagnostics.into_iter().map(|mut d| {
+                        d.file.clone_from(&filter.path);
+                        d
+                    }));
+                    continue;
+                }
+            };
+            let mut applied = false;
+            for rule in &mut set.rules {
+                let named = filter.rules.iter().any(|target| rule.meta.id.as_deref() == Some(target) || rule.meta.name.as_deref() == Some(target));
+                if named && logsource_compatible(&filter.logsource, &rule.logsource) {
+                    rule.expr = Expr::And(vec![rule.expr.clone(), Expr::Not(Box::new(expr.clone()))]);
+                    applied = true;
+                }
+            }
+            if applied {
+                set.stats.filters += 1;
+            } else {
+                let mut diagnostic = Diagnostic::warning(Code::FilterWithoutRule, Pos::default(), format!("filter `{}` applies to no loaded rule", filter.meta.title));
+                diagnostic.file.clone_from(&filter.path);
+                set.diagnostics.push(diagnostic);
+            }
+        }
+    }
+
+    fn check_correlations(&self, set: &mut RuleSet) {
+        let _ = self;
+        for correlation in &set.correlations {
+            for reference in &correlation.rules {
+                let known = set.rules.iter().any(|rule| rule.meta.id.as_deref() == Some(reference) || rule.meta.name.as_deref() == Some(reference))
+                    || set.correlations.iter().any(|other| other.meta.id.as_deref() == Some(reference) || other.meta.name.as_deref() == Some(reference));
+                if !known {
+                    let mut diagnostic = Diagnostic::warning(Code::UnknownRuleReference, correlation.body.pos, format!("correlation refers to `{reference}`, which is not loaded"));
+                    diagnostic.file.clone_from(&correlation.path);
+                    diagnostic.rule = Some(correlation.meta.title.clone());
+                    set.diagnostics.push(diagnostic);
+                }
+            }
+        }
+    }
+
+    fn check_duplicates(&self, set: &mut RuleSet) {
+        let _ = self;
+        let mut seen: HashMap<&str, &PathBuf> = HashMap::new();
+        let mut found = Vec::new();
+        for rule in &set.rules {
+            if let Some(id) = rule.meta.id.as_deref()
+                && let Some(first) = seen.insert(id, &rule.path)
+            {
+                let mut diagnostic = Diagnostic::warning(Code::DuplicateId, Pos::default(), format!("rule id {id} is also used by {}", first.display()));
+                diagnostic.file.clone_from(&rule.path);
+                diagnostic.rule = Some(rule.meta.title.clone());
+                found.push(diagnostic);
+            }
+        }
+        set.diagnostics.extend(found);
+    }
+
+    fn index(&self, set: &mut RuleSet) {
+        let mut unmapped_warned = Vec::new();
+        for (rule_idx, rule) in set.rules.iter().enumerate() {
+            let rule_idx = u32::try_from(rule_idx).unwrap_or(u32::MAX);
+            match self.mapping.resolve(&rule.logsource) {
+                Resolution::Unrestricted => set.variants.push(Variant { rule: rule_idx, when: Vec::new(), expr: rule.expr.clone(), needs_literal: false }),
+                Resolution::Unmapped => {
+                    let mut diagnostic = Diagnostic::warning(
+                        Code::UnmappedLogsource,
+                        Pos::default(),
+                        format!("logsource {} is not in the field mapping; the rule is not evaluated (add a mapping file, or use no mapping)", rule.logsource.describe()),
+                    );
+                    diagnostic.file.clone_from(&rule.path);
+                    diagnostic.rule = Some(rule.meta.title.clone());
+                    unmapped_warned.push(diagnostic);
+                    set.unmapped += 1;
+                }
+                Resolution::Sources(sources) => {
+                    for source in sources {
+                        let mut expr = rule.expr.clone();
+                        if !source.fields.is_empty() {
+                            expr.rename_fields(&|name| source.fields.get(name).cloned());
+                        }
+                        set.variants.push(Variant { rule: rule_idx, when: source.when.clone(), expr, needs_literal: false });
+                    }
+                }
+            }
+        }
+        set.diagnostics.extend(unmapped_warned);
+
+        let mut pattern_ids: HashMap<String, u32> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        for (variant_idx, variant) in set.variants.iter_mut().enumerate() {
+            let variant_idx = u32::try_from(variant_idx).unwrap_or(u32::MAX);
+            match variant.when.iter().find(|(field, _)| field == "Channel") {
+                Some((_, channels)) if !channels.iter().any(|channel| channel == "*") => {
+                    for channel in channels {
+                        set.by_channel.entry(channel.clone()).or_default().push(variant_idx);
+                    }
+                }
+                _ => set.unkeyed.push(variant_idx),
+            }
+            if let Some(literals) = variant.expr.required_literals() {
+                variant.needs_literal = true;
+                for literal in literals {
+                    let next_id = u32::try_from(patterns.len()).unwrap_or(u32::MAX);
+                    let id = *pattern_ids.entry(literal.clone()).or_insert_with(|| {
+                        patterns.push(literal);
+                        set.literal_variants.push(Vec::new());
+                        next_id
+                    });
+                    set.literal_variants[id as usize].push(variant_idx);
+                }
+            }
+        }
+        if !patterns.is_empty() {
+            match AhoCorasick::new(&patterns) {
+                Ok(automaton) => set.literals = Some(automaton),
+                Err(_) => {
+                    // Too large for the automaton: fall back to exact evaluation of every candidate.
+                    for variant in &mut set.variants {
+                        variant.needs_literal = false;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn logsource_compatible(filter: &Logsource, rule: &Logsource) -> bool {
+    [(&filter.product, &rule.product), (&filter.category, &rule.category), (&filter.service, &rule.service)]
+        .iter()
+        .all(|(want, have)| want.as_deref().is_none_or(|want| have.as_deref().is_some_and(|have| have.eq_ignore_ascii_case(want))))
+}
+
+impl RuleSet {
+    /// Returns the compiled rules.
+    #[must_use]
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// Returns one rule.
+    #[must_use]
+    pub fn rule(&self, idx: u32) -> &CompiledRule {
+        &self.rules[idx as usize]
+    }
+
+    /// Returns the loaded correlation rules (evaluated by the streaming engine, not here).
+    #[must_use]
+    pub fn correlations(&self) -> &[CorrelationDoc] {
+        &self.correlations
+    }
+
+    /// Returns every diagnostic, sorted by file and line.
+    #[must_use]
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Returns the error diagnostics (documents that did not load).
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.severity == Severity::Error)
+    }
+
+    /// Returns load counts.
+    #[must_use]
+    pub fn stats(&self) -> LoadStats {
+        self.stats
+    }
+
+    /// Returns the number of loaded rules that the field mapping does not cover; they are kept
+    /// but never evaluated, since their fields would be looked up in events of another kind.
+    #[must_use]
+    pub fn unmapped_rules(&self) -> usize {
+        self.unmapped
+    }
+
+    /// Returns the number of (rule, source) variants that the index holds.
+    #[must_use]
+    pub fn variant_count(&self) -> usize {
+        self.variants.len()
+    }
+
+    /// Keeps only the rules for which `keep` is true, re-indexing the rest.
+    #[must_use]
+    pub fn retain(self, loader: &Loader, keep: impl Fn(&CompiledRule) -> bool) -> RuleSet {
+        let mut set = RuleSet {
+            rules: self.rules.into_iter().filter(|rule| keep(rule)).collect(),
+            correlations: self.correlations,
+            diagnostics: self.diagnostics.into_iter().filter(|d| d.code != Code::UnmappedLogsource).collect(),
+            stats: self.stats,
+            ..RuleSet::default()
+        };
+        loader.index(&mut set);
+        set
+    }
+
+    /// Returns a scratch space sized for this rule set.
+    #[must_use]
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            generation: 0,
+            literal_seen: vec![0; self.variants.len()],
+            rule_hit: vec![0; self.rules.len()],
+            hits: Vec::new(),
+        }
+    }
+
+    /// Returns the indices of the rules that match the event, each once, in rule order of
+    /// discovery.
+    pub fn matches<'s>(&self, event: &Event, scratch: &'s mut Scratch) -> &'s [u32] {
+        scratch.hits.clear();
+        if scratch.literal_seen.len() != self.variants.len() || scratch.rule_hit.len() != self.rules.len() {
+            *scratch = self.scratch();
+        }
+        scratch.generation = scratch.generation.wrapping_add(1);
+        if scratch.generation == 0 {
+            scratch.literal_seen.fill(0);
+            scratch.rule_hit.fill(0);
+            scratch.generation = 1;
+        }
+        let generation = scratch.generation;
+        let channel = event.get("Channel").and_then(Value::to_text).map(|text| text.to_lowercase());
+        let keyed = channel.as_deref().and_then(|channel| self.by_channel.get(channel)).map_or(&[][..], Vec::as_slice);
+        let mut scanned = false;
+        for &variant_idx in keyed.iter().chain(&self.unkeyed) {
+            let variant = &self.variants[variant_idx as usize];
+            if scratch.rule_hit[variant.rule as usize] == generation || !when_holds(&variant.when, event) {
+                continue;
+            }
+            if variant.needs_literal {
+                if !scanned {
+                    self.scan_literals(event, scratch, generation);
+                    scanned = true;
+                }
+                if scratch.literal_seen[variant_idx as usize] != generation {
+                    continue;
+                }
+            }
+            if variant.expr.eval(event) {
+                scratch.rule_hit[variant.rule as usize] = generation;
+                scratch.hits.push(variant.rule);
+            }
+        }
+        &scratch.hits
+    }
+
+    fn scan_literals(&self, event: &Event, scratch: &mut Scratch, generation: u32) {
+        let Some(automaton) = &self.literals else { return };
+        let mut scan_text = |text: &str| {
+            for found in automaton.find_overlapping_iter(text) {
+                for &variant_idx in &self.literal_variants[found.pattern().as_usize()] {
+                    scratch.literal_seen[variant_idx as usize] = generation;
+                }
+            }
+        };
+        fn visit(value: &Value, scan: &mut dyn FnMut(&str)) {
+            match value {
+                Value::Str(text) => scan(text.lower()),
+                Value::List(items) => items.iter().for_each(|item| visit(item, scan)),
+                Value::Null => {}
+                other => {
+                    if let Some(text) = other.to_text() {
+                        scan(&text.to_lowercase());
+                    }
+                }
+            }
+        }
+        for (_, value) in event.fields() {
+            visit(value, &mut scan_text);
+        }
+    }
+}
+
+fn when_holds(when: &[(String, Vec<String>)], event: &Event) -> bool {
+    fn allowed_value(value: &Value, allowed: &[String]) -> bool {
+        match value {
+            Value::List(items) => items.iter().any(|item| allowed_value(item, allowed)),
+            _ if allowed.iter().any(|value| value == "*") => true,
+            other => other.to_text().is_some_and(|text| allowed.iter().any(|value| value.eq_ignore_ascii_case(&text))),
+        }
+    }
+    when.iter().all(|(field, allowed)| event.get(field).is_some_and(|value| allowed_value(value, allowed)))
+}
