@@ -39,7 +39,7 @@ pub struct FieldPred {
     pub matchers: Vec<Matcher>,
     /// `all` modifier: every matcher must hold.
     pub all: bool,
-    /// `neq` modifier: the field is present and no matcher holds.
+    /// `neq` modifier: no matcher holds (an absent field counts as different).
     pub neq: bool,
 }
 
@@ -346,10 +346,9 @@ impl FieldPred {
     fn eval(&self, event: &Event) -> bool {
         let value = event.get(&self.field);
         if self.neq {
-            return match value {
-                None | Some(Value::Null) => false,
-                Some(_) => !self.matchers.iter().any(|matcher| matcher.eval(value, event)),
-            };
+            // `neq` is the negation of equality with every value, as pySigma (the reference
+            // implementation) renders it: an event without the field differs from the values.
+            return !self.matchers.iter().any(|matcher| matcher.eval(value, event));
         }
         if self.all {
             self.matchers.iter().all(|matcher| matcher.eval(value, event))
