@@ -30,7 +30,8 @@ pub(crate) struct Input {
 pub(crate) fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     let mut inputs = Vec::new();
     for path in paths {
-        let metadata = fs_err::metadata(path).map_err(|error| Exit::Usage(anyhow::Error::new(error).context("reading input")))?;
+        let metadata = fs_err::metadata(path)
+            .map_err(|error| Exit::Usage(anyhow::Error::new(error).context("reading input")))?;
         if metadata.is_file() {
             let kind = if is_evtx(path) { InputKind::Evtx } else { InputKind::Json };
             inputs.push(Input { path: path.clone(), kind, size: metadata.len() });
@@ -78,7 +79,8 @@ pub(crate) fn read(input: &Input) -> anyhow::Result<FileEvents> {
             // Large files are parsed chunk-parallel; small ones are many, so they run one per
             // thread and the file-level parallelism keeps the cores busy.
             let threads = if input.size > 16 * 1024 * 1024 { 0 } else { 1 };
-            let records = palisade_parse::format::evtx::read(bytes, threads).with_context(|| format!("{} is not a readable EVTX file", input.path.display()))?;
+            let records = palisade_parse::format::evtx::read(bytes, threads)
+                .with_context(|| format!("{} is not a readable EVTX file", input.path.display()))?;
             for record in records {
                 match record {
                     Ok(event) => events.push(event),

@@ -14,10 +14,35 @@ use crate::commands::scan::{Detection, ScanReport, Summary, record_id};
 
 /// Fields shown in the `details` column, in order of preference.
 const DETAIL_FIELDS: &[&str] = &[
-    "CommandLine", "ScriptBlockText", "Image", "ParentImage", "TargetFilename", "TargetObject", "Details",
-    "ImageLoaded", "QueryName", "DestinationIp", "DestinationHostname", "PipeName", "ServiceName", "ImagePath",
-    "TargetUserName", "SubjectUserName", "IpAddress", "WorkstationName", "LogonType", "ObjectName", "ShareName",
-    "Payload", "HostApplication", "Data", "process.command_line", "user.name", "source.ip", "url.original", "message",
+    "CommandLine",
+    "ScriptBlockText",
+    "Image",
+    "ParentImage",
+    "TargetFilename",
+    "TargetObject",
+    "Details",
+    "ImageLoaded",
+    "QueryName",
+    "DestinationIp",
+    "DestinationHostname",
+    "PipeName",
+    "ServiceName",
+    "ImagePath",
+    "TargetUserName",
+    "SubjectUserName",
+    "IpAddress",
+    "WorkstationName",
+    "LogonType",
+    "ObjectName",
+    "ShareName",
+    "Payload",
+    "HostApplication",
+    "Data",
+    "process.command_line",
+    "user.name",
+    "source.ip",
+    "url.original",
+    "message",
 ];
 
 /// Escapes control characters for terminal output.
@@ -28,7 +53,9 @@ pub(crate) fn escape_terminal(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') => {
+            c if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -93,7 +120,13 @@ fn json_detection(report: &ScanReport, detection: &Detection) -> serde_json::Val
 }
 
 /// Writes the timeline in the chosen format.
-pub(crate) fn write_timeline(writer: &mut dyn Write, report: &ScanReport, summary: &Summary, format: Format, terminal: bool) -> anyhow::Result<()> {
+pub(crate) fn write_timeline(
+    writer: &mut dyn Write,
+    report: &ScanReport,
+    summary: &Summary,
+    format: Format,
+    terminal: bool,
+) -> anyhow::Result<()> {
     match format {
         Format::Jsonl => {
             for detection in &report.detections {
@@ -102,13 +135,28 @@ pub(crate) fn write_timeline(writer: &mut dyn Write, report: &ScanReport, summar
             }
         }
         Format::Json => {
-            let detections: Vec<_> = report.detections.iter().map(|d| json_detection(report, d)).collect();
-            serde_json::to_writer_pretty(&mut *writer, &serde_json::json!({"summary": summary, "detections": detections}))?;
+            let detections: Vec<_> =
+                report.detections.iter().map(|d| json_detection(report, d)).collect();
+            serde_json::to_writer_pretty(
+                &mut *writer,
+                &serde_json::json!({"summary": summary, "detections": detections}),
+            )?;
             writer.write_all(b"\n")?;
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(&mut *writer);
-            csv.write_record(["timestamp", "level", "rule_title", "rule_id", "computer", "channel", "event_id", "record_id", "file", "details"])?;
+            csv.write_record([
+                "timestamp",
+                "level",
+                "rule_title",
+                "rule_id",
+                "computer",
+                "channel",
+                "event_id",
+                "record_id",
+                "file",
+                "details",
+            ])?;
             for detection in &report.detections {
                 let rule = report.rules.rule(detection.rule);
                 csv.write_record([
@@ -144,7 +192,8 @@ pub(crate) fn write_timeline(writer: &mut dyn Write, report: &ScanReport, summar
                     ]
                 })
                 .collect();
-            let header = ["Timestamp", "Level", "Rule", "Computer", "Channel", "EventID", "Details"];
+            let header =
+                ["Timestamp", "Level", "Rule", "Computer", "Channel", "EventID", "Details"];
             let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
             for row in &rows {
                 for (idx, cell) in row.iter().enumerate().take(6) {
@@ -177,12 +226,22 @@ pub(crate) fn write_timeline(writer: &mut dyn Write, report: &ScanReport, summar
 #[allow(clippy::print_stderr)]
 pub(crate) fn print_summary(summary: &Summary, report: &ScanReport, verbose: bool) {
     eprintln!();
-    eprintln!("Scanned {} files ({:.1} MB), {} events, {} unreadable records", summary.files, summary.bytes as f64 / 1e6, summary.events, summary.record_errors);
+    eprintln!(
+        "Scanned {} files ({:.1} MB), {} events, {} unreadable records",
+        summary.files,
+        summary.bytes as f64 / 1e6,
+        summary.events,
+        summary.record_errors
+    );
     eprintln!(
         "Rules: {} loaded, {} failed to load{}, {} outside the field mapping (not evaluated), {} correlation rules (not evaluated by scan)",
         summary.rules_loaded,
         summary.rules_failed,
-        if summary.rules_filtered_out > 0 { format!(", {} filtered out", summary.rules_filtered_out) } else { String::new() },
+        if summary.rules_filtered_out > 0 {
+            format!(", {} filtered out", summary.rules_filtered_out)
+        } else {
+            String::new()
+        },
         summary.rules_unmapped,
         summary.correlation_rules,
     );
@@ -198,18 +257,32 @@ pub(crate) fn print_summary(summary: &Summary, report: &ScanReport, verbose: boo
     }
     let levels: Vec<String> = ["critical", "high", "medium", "low", "informational", "none"]
         .iter()
-        .filter_map(|level| summary.detections_by_level.get(*level).map(|count| format!("{level} {count}")))
+        .filter_map(|level| {
+            summary.detections_by_level.get(*level).map(|count| format!("{level} {count}"))
+        })
         .collect();
-    eprintln!("Detections: {} ({})", summary.detections, if levels.is_empty() { "none".to_owned() } else { levels.join(", ") });
+    eprintln!(
+        "Detections: {} ({})",
+        summary.detections,
+        if levels.is_empty() { "none".to_owned() } else { levels.join(", ") }
+    );
     if !summary.top_rules.is_empty() {
         eprintln!("Top rules:");
         for top in &summary.top_rules {
-            eprintln!("  {:>6}  {:<13} {}", top.detections, top.level.map_or("-".to_owned(), |l| l.to_string()), escape_terminal(&top.title));
+            eprintln!(
+                "  {:>6}  {:<13} {}",
+                top.detections,
+                top.level.map_or("-".to_owned(), |l| l.to_string()),
+                escape_terminal(&top.title)
+            );
         }
     }
     eprintln!(
         "Elapsed {:.2}s (rules {:.2}s), {:.0} events/s, {:.1} MB/s",
-        summary.elapsed_seconds, summary.rule_load_seconds, summary.events_per_second, summary.megabytes_per_second
+        summary.elapsed_seconds,
+        summary.rule_load_seconds,
+        summary.events_per_second,
+        summary.megabytes_per_second
     );
 }
 

@@ -13,14 +13,17 @@ use crate::Exit;
 pub(crate) fn collect_rule_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
-        let metadata = fs_err::metadata(path).map_err(|error| Exit::Usage(anyhow::Error::new(error).context("reading rules")))?;
+        let metadata = fs_err::metadata(path)
+            .map_err(|error| Exit::Usage(anyhow::Error::new(error).context("reading rules")))?;
         if metadata.is_file() {
             files.push(path.clone());
             continue;
         }
         for entry in walkdir::WalkDir::new(path).follow_links(true) {
             let entry = entry.with_context(|| format!("walking {}", path.display()))?;
-            let is_yaml = entry.path().extension().is_some_and(|ext| ext.eq_ignore_ascii_case("yml") || ext.eq_ignore_ascii_case("yaml"));
+            let is_yaml = entry.path().extension().is_some_and(|ext| {
+                ext.eq_ignore_ascii_case("yml") || ext.eq_ignore_ascii_case("yaml")
+            });
             if entry.file_type().is_file() && is_yaml {
                 files.push(entry.into_path());
             }
@@ -42,8 +45,11 @@ pub(crate) fn mapping(specs: &[String]) -> anyhow::Result<Mapping> {
             "none" => {}
             "builtin" => pipelines.extend(Pipeline::builtin()),
             path => {
-                let text = fs_err::read_to_string(path).map_err(|error| Exit::Usage(anyhow::Error::new(error).context("reading field mapping")))?;
-                pipelines.push(Pipeline::parse(path, &text).map_err(|error| Exit::Usage(error.into()))?);
+                let text = fs_err::read_to_string(path).map_err(|error| {
+                    Exit::Usage(anyhow::Error::new(error).context("reading field mapping"))
+                })?;
+                pipelines
+                    .push(Pipeline::parse(path, &text).map_err(|error| Exit::Usage(error.into()))?);
             }
         }
     }
@@ -54,7 +60,11 @@ pub(crate) fn mapping(specs: &[String]) -> anyhow::Result<Mapping> {
 pub(crate) fn load(paths: &[PathBuf], loader: &Loader) -> anyhow::Result<RuleSet> {
     let files = collect_rule_files(paths)?;
     if files.is_empty() {
-        return Err(Exit::Usage(anyhow::anyhow!("no .yml or .yaml rule files under {}", display_paths(paths))).into());
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "no .yml or .yaml rule files under {}",
+            display_paths(paths)
+        ))
+        .into());
     }
     let sources: Vec<(PathBuf, String)> = files
         .par_iter()
@@ -75,5 +85,6 @@ pub(crate) fn display_paths(paths: &[PathBuf]) -> String {
 pub(crate) fn is_evtx(path: &Path) -> bool {
     use std::io::Read as _;
     let mut magic = [0u8; 8];
-    fs_err::File::open(path).and_then(|mut file| file.read_exact(&mut magic)).is_ok() && &magic == b"ElfFile\0"
+    fs_err::File::open(path).and_then(|mut file| file.read_exact(&mut magic)).is_ok()
+        && &magic == b"ElfFile\0"
 }

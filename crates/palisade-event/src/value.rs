@@ -117,7 +117,9 @@ impl Value {
             Value::Float(float) => serde_json::Number::from_f64(*float)
                 .map_or(serde_json::Value::Null, serde_json::Value::Number),
             Value::Str(text) => serde_json::Value::String(text.as_str().to_owned()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
         }
     }
 }

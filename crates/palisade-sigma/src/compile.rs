@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use crate::condition::{self, Condition, OfTarget, Quantifier};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::matcher::{Expr, FieldPred, KeywordPred, Matcher, NumOp, Regex, StrKind, StrKindTag, StrMatcher, TimePart};
+use crate::matcher::{
+    Expr, FieldPred, KeywordPred, Matcher, NumOp, Regex, StrKind, StrKindTag, StrMatcher, TimePart,
+};
 use crate::modifier::{Modifier, ModifierSet, split_key};
 use crate::pattern::{self, Piece, SigmaString};
 use crate::yaml::{Node, NodeKind, Pos, Scalar};
@@ -21,34 +23,60 @@ pub type Placeholders = HashMap<String, Vec<String>>;
 ///
 /// # Errors
 /// Returns the first error; warnings are appended to `diagnostics`.
-pub fn compile_detection(detection: &Node, placeholders: &Placeholders, diagnostics: &mut Vec<Diagnostic>) -> Result<Expr, Diagnostic> {
-    let entries = detection.as_map().ok_or_else(|| Diagnostic::error(Code::WrongType, detection.pos, "`detection` must be a mapping"))?;
+pub fn compile_detection(
+    detection: &Node,
+    placeholders: &Placeholders,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Expr, Diagnostic> {
+    let entries = detection.as_map().ok_or_else(|| {
+        Diagnostic::error(Code::WrongType, detection.pos, "`detection` must be a mapping")
+    })?;
     let mut identifiers: Vec<(String, Expr)> = Vec::new();
     let mut condition_node = None;
     for (key, value) in entries {
         let Some(name) = key.as_str() else {
-            return Err(Diagnostic::error(Code::WrongType, key.pos, "search identifiers must be strings"));
+            return Err(Diagnostic::error(
+                Code::WrongType,
+                key.pos,
+                "search identifiers must be strings",
+            ));
         };
         match name {
             "condition" => condition_node = Some(value),
-            "timeframe" => diagnostics.push(Diagnostic::warning(Code::DeprecatedAggregation, key.pos, "`timeframe` is ignored; use a correlation rule")),
+            "timeframe" => diagnostics.push(Diagnostic::warning(
+                Code::DeprecatedAggregation,
+                key.pos,
+                "`timeframe` is ignored; use a correlation rule",
+            )),
             "rules" => {} // filter documents list their target rules here
             _ => identifiers.push((name.to_owned(), compile_identifier(value, placeholders)?)),
         }
     }
-    let condition_node = condition_node.ok_or_else(|| Diagnostic::error(Code::MissingKey, detection.pos, "missing `condition`"))?;
+    let condition_node = condition_node
+        .ok_or_else(|| Diagnostic::error(Code::MissingKey, detection.pos, "missing `condition`"))?;
     let conditions: Vec<(&str, Pos)> = match &condition_node.kind {
         NodeKind::Scalar { text, .. } => vec![(text.as_str(), condition_node.pos)],
         NodeKind::Seq(items) => items
             .iter()
-            .map(|item| item.as_str().map(|text| (text, item.pos)).ok_or_else(|| Diagnostic::error(Code::WrongType, item.pos, "conditions must be strings")))
+            .map(|item| {
+                item.as_str().map(|text| (text, item.pos)).ok_or_else(|| {
+                    Diagnostic::error(Code::WrongType, item.pos, "conditions must be strings")
+                })
+            })
             .collect::<Result<_, _>>()?,
-        NodeKind::Map(_) => return Err(Diagnostic::error(Code::WrongType, condition_node.pos, "`condition` must be a string or a list of strings")),
+        NodeKind::Map(_) => {
+            return Err(Diagnostic::error(
+                Code::WrongType,
+                condition_node.pos,
+                "`condition` must be a string or a list of strings",
+            ));
+        }
     };
     let mut alternatives = Vec::new();
     for (text, pos) in conditions {
         let parsed = condition::parse(text).map_err(|error| {
-            let code = if error.aggregation { Code::DeprecatedAggregation } else { Code::ConditionSyntax };
+            let code =
+                if error.aggregation { Code::DeprecatedAggregation } else { Code::ConditionSyntax };
             Diagnostic::error(code, pos, format!("condition `{text}`: {error}"))
         })?;
         alternatives.push(resolve(&parsed, &identifiers, pos)?);
@@ -56,15 +84,29 @@ pub fn compile_detection(detection: &Node, placeholders: &Placeholders, diagnost
     Ok(if alternatives.len() == 1 { alternatives.remove(0) } else { Expr::Or(alternatives) })
 }
 
-fn resolve(condition: &Condition, identifiers: &[(String, Expr)], pos: Pos) -> Result<Expr, Diagnostic> {
+fn resolve(
+    condition: &Condition,
+    identifiers: &[(String, Expr)],
+    pos: Pos,
+) -> Result<Expr, Diagnostic> {
     Ok(match condition {
         Condition::Ident(name) => identifiers
             .iter()
             .find(|(ident, _)| ident == name)
             .map(|(_, expr)| expr.clone())
-            .ok_or_else(|| Diagnostic::error(Code::UnknownIdentifier, pos, format!("the condition names `{name}`, which the detection does not define")))?,
-        Condition::And(left, right) => Expr::And(vec![resolve(left, identifiers, pos)?, resolve(right, identifiers, pos)?]),
-        Condition::Or(left, right) => Expr::Or(vec![resolve(left, identifiers, pos)?, resolve(right, identifiers, pos)?]),
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    Code::UnknownIdentifier,
+                    pos,
+                    format!("the condition names `{name}`, which the detection does not define"),
+                )
+            })?,
+        Condition::And(left, right) => {
+            Expr::And(vec![resolve(left, identifiers, pos)?, resolve(right, identifiers, pos)?])
+        }
+        Condition::Or(left, right) => {
+            Expr::Or(vec![resolve(left, identifiers, pos)?, resolve(right, identifiers, pos)?])
+        }
         Condition::Not(inner) => Expr::Not(Box::new(resolve(inner, identifiers, pos)?)),
         Condition::Of { quantifier, target } => {
             let selected: Vec<Expr> = identifiers
@@ -80,7 +122,11 @@ fn resolve(condition: &Condition, identifiers: &[(String, Expr)], pos: Pos) -> R
                     OfTarget::Them => "them".to_owned(),
                     OfTarget::Pattern(pattern) => pattern.clone(),
                 };
-                return Err(Diagnostic::error(Code::UnknownIdentifier, pos, format!("`of {what}` matches no search identifier")));
+                return Err(Diagnostic::error(
+                    Code::UnknownIdentifier,
+                    pos,
+                    format!("`of {what}` matches no search identifier"),
+                ));
             }
             match quantifier {
                 Quantifier::All => Expr::And(selected),
@@ -96,23 +142,36 @@ fn compile_identifier(node: &Node, placeholders: &Placeholders) -> Result<Expr, 
     match &node.kind {
         NodeKind::Map(entries) => {
             if entries.is_empty() {
-                return Err(Diagnostic::error(Code::InvalidValue, node.pos, "empty search identifier"));
+                return Err(Diagnostic::error(
+                    Code::InvalidValue,
+                    node.pos,
+                    "empty search identifier",
+                ));
             }
             let mut children = Vec::with_capacity(entries.len());
             for (key, value) in entries {
-                let key_text = key.as_str().ok_or_else(|| Diagnostic::error(Code::WrongType, key.pos, "field names must be strings"))?;
+                let key_text = key.as_str().ok_or_else(|| {
+                    Diagnostic::error(Code::WrongType, key.pos, "field names must be strings")
+                })?;
                 children.push(compile_field(key_text, key.pos, value, placeholders)?);
             }
             Ok(if children.len() == 1 { children.remove(0) } else { Expr::And(children) })
         }
         NodeKind::Seq(items) => {
             if items.is_empty() {
-                return Err(Diagnostic::error(Code::InvalidValue, node.pos, "empty search identifier"));
+                return Err(Diagnostic::error(
+                    Code::InvalidValue,
+                    node.pos,
+                    "empty search identifier",
+                ));
             }
             if items.iter().all(|item| matches!(item.kind, NodeKind::Scalar { .. })) {
                 return compile_field("", node.pos, node, placeholders);
             }
-            let children = items.iter().map(|item| compile_identifier(item, placeholders)).collect::<Result<Vec<_>, _>>()?;
+            let children = items
+                .iter()
+                .map(|item| compile_identifier(item, placeholders))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Expr::Or(children))
         }
         NodeKind::Scalar { .. } => compile_field("", node.pos, node, placeholders),
@@ -120,32 +179,64 @@ fn compile_identifier(node: &Node, placeholders: &Placeholders) -> Result<Expr, 
 }
 
 /// Compiles `field|modifiers: value-or-list`. An empty field name is a keyword search.
-fn compile_field(key: &str, pos: Pos, value: &Node, placeholders: &Placeholders) -> Result<Expr, Diagnostic> {
-    let (field, modifiers) = split_key(key).map_err(|name| Diagnostic::error(Code::UnknownModifier, pos, format!("unknown modifier `{name}` in `{key}`")))?;
+fn compile_field(
+    key: &str,
+    pos: Pos,
+    value: &Node,
+    placeholders: &Placeholders,
+) -> Result<Expr, Diagnostic> {
+    let (field, modifiers) = split_key(key).map_err(|name| {
+        Diagnostic::error(
+            Code::UnknownModifier,
+            pos,
+            format!("unknown modifier `{name}` in `{key}`"),
+        )
+    })?;
     let values: Vec<&Node> = match &value.kind {
         NodeKind::Seq(items) => items.iter().collect(),
         NodeKind::Scalar { .. } => vec![value],
-        NodeKind::Map(_) => return Err(Diagnostic::error(Code::WrongType, value.pos, format!("`{key}` must have a value or a list of values, not a mapping"))),
+        NodeKind::Map(_) => {
+            return Err(Diagnostic::error(
+                Code::WrongType,
+                value.pos,
+                format!("`{key}` must have a value or a list of values, not a mapping"),
+            ));
+        }
     };
     if values.is_empty() {
-        return Err(Diagnostic::error(Code::InvalidValue, value.pos, format!("`{key}` has an empty list of values")));
+        return Err(Diagnostic::error(
+            Code::InvalidValue,
+            value.pos,
+            format!("`{key}` has an empty list of values"),
+        ));
     }
     let all = modifiers.has(Modifier::All);
     let neq = modifiers.has(Modifier::Neq);
     let mut matchers = Vec::new();
     for value_node in values {
         if matches!(value_node.kind, NodeKind::Map(_) | NodeKind::Seq(_)) {
-            return Err(Diagnostic::error(Code::WrongType, value_node.pos, format!("values of `{key}` must be scalars")));
+            return Err(Diagnostic::error(
+                Code::WrongType,
+                value_node.pos,
+                format!("values of `{key}` must be scalars"),
+            ));
         }
-        compile_value(field, &modifiers, value_node, placeholders, &mut matchers)
-            .map_err(|message| Diagnostic::error(classify(&message), value_node.pos, format!("`{key}`: {message}")))?;
+        compile_value(field, &modifiers, value_node, placeholders, &mut matchers).map_err(
+            |message| {
+                Diagnostic::error(classify(&message), value_node.pos, format!("`{key}`: {message}"))
+            },
+        )?;
     }
     if field.is_empty() {
         let str_matchers = matchers
             .into_iter()
             .map(|matcher| match matcher {
                 Matcher::Str(str_matcher) => Ok(str_matcher),
-                _ => Err(Diagnostic::error(Code::InvalidValue, pos, "keyword searches support string values only")),
+                _ => Err(Diagnostic::error(
+                    Code::InvalidValue,
+                    pos,
+                    "keyword searches support string values only",
+                )),
             })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(Expr::Keywords(KeywordPred { matchers: str_matchers, all }));
@@ -164,14 +255,28 @@ fn classify(message: &str) -> Code {
 }
 
 /// Compiles one value into one or more matchers (encodings and `windash` expand).
-fn compile_value(field: &str, modifiers: &ModifierSet, node: &Node, placeholders: &Placeholders, out: &mut Vec<Matcher>) -> Result<(), String> {
+fn compile_value(
+    field: &str,
+    modifiers: &ModifierSet,
+    node: &Node,
+    placeholders: &Placeholders,
+    out: &mut Vec<Matcher>,
+) -> Result<(), String> {
     let scalar = node.scalar().ok_or("value must be a scalar")?;
     let cased = modifiers.has(Modifier::Cased);
     if modifiers.has(Modifier::Exists) {
         let expected = match scalar {
             Scalar::Bool(flag) => flag,
-            Scalar::Str(text) if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("yes") => true,
-            Scalar::Str(text) if text.eq_ignore_ascii_case("false") || text.eq_ignore_ascii_case("no") => false,
+            Scalar::Str(text)
+                if text.eq_ignore_ascii_case("true") || text.eq_ignore_ascii_case("yes") =>
+            {
+                true
+            }
+            Scalar::Str(text)
+                if text.eq_ignore_ascii_case("false") || text.eq_ignore_ascii_case("no") =>
+            {
+                false
+            }
             _ => return Err("`exists` takes true or false".into()),
         };
         out.push(Matcher::Exists(expected));
@@ -189,7 +294,10 @@ fn compile_value(field: &str, modifiers: &ModifierSet, node: &Node, placeholders
     };
     if let Some(part) = modifiers.time_part() {
         let op = num_op(modifiers.comparison());
-        let value = text.trim().parse::<f64>().map_err(|_| format!("time modifiers need a number, got `{text}`"))?;
+        let value = text
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("time modifiers need a number, got `{text}`"))?;
         let part = match part {
             Modifier::Minute => TimePart::Minute,
             Modifier::Hour => TimePart::Hour,
@@ -202,7 +310,10 @@ fn compile_value(field: &str, modifiers: &ModifierSet, node: &Node, placeholders
         return Ok(());
     }
     if let Some(comparison) = modifiers.comparison() {
-        let value = text.trim().parse::<f64>().map_err(|_| format!("numeric modifiers need a number, got `{text}`"))?;
+        let value = text
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("numeric modifiers need a number, got `{text}`"))?;
         out.push(Matcher::Num(num_op(Some(comparison)), value));
         return Ok(());
     }
@@ -227,7 +338,8 @@ fn compile_value(field: &str, modifiers: &ModifierSet, node: &Node, placeholders
             flags.push('s');
         }
         let pattern = if flags.is_empty() { text } else { format!("(?{flags}){text}") };
-        let regex = Regex::new(&pattern).map_err(|error| format!("regex does not compile: {error}"))?;
+        let regex =
+            Regex::new(&pattern).map_err(|error| format!("regex does not compile: {error}"))?;
         out.push(Matcher::Regex(regex));
         return Ok(());
     }
@@ -244,7 +356,8 @@ fn compile_value(field: &str, modifiers: &ModifierSet, node: &Node, placeholders
         out.push(Matcher::FieldRef { other: text, kind, cased });
         return Ok(());
     }
-    let texts = if modifiers.has(Modifier::Expand) { expand(&text, placeholders)? } else { vec![text] };
+    let texts =
+        if modifiers.has(Modifier::Expand) { expand(&text, placeholders)? } else { vec![text] };
     for text in texts {
         let mut strings = encode(&text, modifiers)?;
         if modifiers.has(Modifier::Windash) {
@@ -282,27 +395,57 @@ fn encode(text: &str, modifiers: &ModifierSet) -> Result<Vec<SigmaString>, Strin
         .list
         .iter()
         .copied()
-        .filter(|m| matches!(m, Modifier::Base64 | Modifier::Base64Offset | Modifier::Utf16Le | Modifier::Utf16Be | Modifier::Utf16))
+        .filter(|m| {
+            matches!(
+                m,
+                Modifier::Base64
+                    | Modifier::Base64Offset
+                    | Modifier::Utf16Le
+                    | Modifier::Utf16Be
+                    | Modifier::Utf16
+            )
+        })
         .collect();
     if encodings.is_empty() {
         return Ok(vec![SigmaString::parse(text)]);
     }
     let parsed = SigmaString::parse(text);
-    let plain = parsed.as_plain().ok_or("encoding modifiers cannot be applied to values with wildcards")?;
+    let plain =
+        parsed.as_plain().ok_or("encoding modifiers cannot be applied to values with wildcards")?;
     let mut values: Vec<Vec<u8>> = vec![plain.into_bytes()];
     for encoding in encodings {
         values = match encoding {
-            Modifier::Base64 => values.iter().map(|bytes| pattern::base64(bytes).into_bytes()).collect(),
-            Modifier::Base64Offset => values.iter().flat_map(|bytes| pattern::base64_offsets(bytes)).map(String::into_bytes).collect(),
-            Modifier::Utf16Le => values.iter().map(|bytes| pattern::utf16(bytes, true, false)).collect::<Result<_, _>>()?,
-            Modifier::Utf16Be => values.iter().map(|bytes| pattern::utf16(bytes, false, false)).collect::<Result<_, _>>()?,
-            Modifier::Utf16 => values.iter().map(|bytes| pattern::utf16(bytes, true, true)).collect::<Result<_, _>>()?,
+            Modifier::Base64 => {
+                values.iter().map(|bytes| pattern::base64(bytes).into_bytes()).collect()
+            }
+            Modifier::Base64Offset => values
+                .iter()
+                .flat_map(|bytes| pattern::base64_offsets(bytes))
+                .map(String::into_bytes)
+                .collect(),
+            Modifier::Utf16Le => values
+                .iter()
+                .map(|bytes| pattern::utf16(bytes, true, false))
+                .collect::<Result<_, _>>()?,
+            Modifier::Utf16Be => values
+                .iter()
+                .map(|bytes| pattern::utf16(bytes, false, false))
+                .collect::<Result<_, _>>()?,
+            Modifier::Utf16 => values
+                .iter()
+                .map(|bytes| pattern::utf16(bytes, true, true))
+                .collect::<Result<_, _>>()?,
             _ => values,
         };
     }
     values
         .into_iter()
-        .map(|bytes| String::from_utf8(bytes).map(|text| SigmaString::literal(&text)).map_err(|_| "the encoded value is not text; end the chain with base64 or base64offset".to_owned()))
+        .map(|bytes| {
+            String::from_utf8(bytes).map(|text| SigmaString::literal(&text)).map_err(|_| {
+                "the encoded value is not text; end the chain with base64 or base64offset"
+                    .to_owned()
+            })
+        })
         .collect()
 }
 
@@ -321,7 +464,9 @@ fn expand(text: &str, placeholders: &Placeholders) -> Result<Vec<String>, String
         }
         let Some(len) = rest[start + 1..].find('%') else { break };
         let name = &rest[start + 1..start + 1 + len];
-        let values = placeholders.get(name).ok_or_else(|| format!("placeholder `%{name}%` has no configured values"))?;
+        let values = placeholders
+            .get(name)
+            .ok_or_else(|| format!("placeholder `%{name}%` has no configured values"))?;
         let prefix = &rest[..start];
         results = results
             .iter()
@@ -343,7 +488,9 @@ fn str_matcher(string: &SigmaString, cased: bool) -> Result<StrMatcher, String> 
         [Piece::Lit(text)] => StrKind::Exact(fold(text)),
         [Piece::Lit(text), Piece::Many] => StrKind::Prefix(fold(text)),
         [Piece::Many, Piece::Lit(text)] => StrKind::Suffix(fold(text)),
-        [Piece::Many, Piece::Lit(text), Piece::Many] => StrKind::Contains(memchr::memmem::Finder::new(fold(text).as_bytes()).into_owned()),
+        [Piece::Many, Piece::Lit(text), Piece::Many] => StrKind::Contains(Box::new(
+            memchr::memmem::Finder::new(fold(text).as_bytes()).into_owned(),
+        )),
         [Piece::Many] => StrKind::Any,
         pieces => {
             let mut regex = String::from("(?s)^");
@@ -355,7 +502,9 @@ fn str_matcher(string: &SigmaString, cased: bool) -> Result<StrMatcher, String> 
                 }
             }
             regex.push('$');
-            StrKind::Glob(regex::Regex::new(&regex).map_err(|error| format!("wildcard pattern: {error}"))?)
+            StrKind::Glob(
+                regex::Regex::new(&regex).map_err(|error| format!("wildcard pattern: {error}"))?,
+            )
         }
     };
     Ok(StrMatcher { kind, cased })

@@ -99,7 +99,9 @@ fn tokenize(input: &str) -> Result<Vec<(Token, usize)>, ConditionError> {
             }
             _ => {
                 let start = idx;
-                while idx < bytes.len() && !matches!(bytes[idx], b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b'|') {
+                while idx < bytes.len()
+                    && !matches!(bytes[idx], b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b'|')
+                {
                     idx += 1;
                 }
                 let word = &input[start..idx];
@@ -110,11 +112,13 @@ fn tokenize(input: &str) -> Result<Vec<(Token, usize)>, ConditionError> {
                     "of" => Token::Of,
                     "all" => Token::All,
                     "them" => Token::Them,
-                    _ if word.bytes().all(|b| b.is_ascii_digit()) => Token::Number(word.parse().map_err(|_| ConditionError {
-                        offset: start,
-                        message: format!("number {word} is too large"),
-                        aggregation: false,
-                    })?),
+                    _ if word.bytes().all(|b| b.is_ascii_digit()) => {
+                        Token::Number(word.parse().map_err(|_| ConditionError {
+                            offset: start,
+                            message: format!("number {word} is too large"),
+                            aggregation: false,
+                        })?)
+                    }
                     _ => Token::Ident(word.to_owned()),
                 };
                 tokens.push((token, start));
@@ -140,7 +144,11 @@ pub fn parse(input: &str) -> Result<Condition, ConditionError> {
     let mut parser = ConditionParser { tokens, pos: 0, end: input.len(), depth: 0 };
     let condition = parser.parse_or()?;
     if let Some((token, offset)) = parser.tokens.get(parser.pos) {
-        return Err(ConditionError { offset: *offset, message: format!("unexpected {token:?}"), aggregation: false });
+        return Err(ConditionError {
+            offset: *offset,
+            message: format!("unexpected {token:?}"),
+            aggregation: false,
+        });
     }
     Ok(condition)
 }
@@ -308,7 +316,10 @@ mod tests {
         let parsed = parse("a or b and not c").expect("valid");
         assert_eq!(
             parsed,
-            Condition::Or(ident("a"), Box::new(Condition::And(ident("b"), Box::new(Condition::Not(ident("c"))))))
+            Condition::Or(
+                ident("a"),
+                Box::new(Condition::And(ident("b"), Box::new(Condition::Not(ident("c")))))
+            )
         );
     }
 
@@ -317,7 +328,10 @@ mod tests {
         let parsed = parse("(1 of sel* or all of them) AND NOT filter_main").expect("valid");
         let expected = Condition::And(
             Box::new(Condition::Or(
-                Box::new(Condition::Of { quantifier: Quantifier::AtLeast(1), target: OfTarget::Pattern("sel*".into()) }),
+                Box::new(Condition::Of {
+                    quantifier: Quantifier::AtLeast(1),
+                    target: OfTarget::Pattern("sel*".into()),
+                }),
                 Box::new(Condition::Of { quantifier: Quantifier::All, target: OfTarget::Them }),
             )),
             Box::new(Condition::Not(ident("filter_main"))),
@@ -347,7 +361,11 @@ mod tests {
 
     fn arb_condition() -> impl Strategy<Value = Condition> {
         let leaf = prop_oneof![
-            "[a-z][a-z0-9_]{0,8}".prop_filter("keyword", |s| !matches!(s.as_str(), "and" | "or" | "not" | "of" | "all" | "them"))
+            "[a-z][a-z0-9_]{0,8}"
+                .prop_filter("keyword", |s| !matches!(
+                    s.as_str(),
+                    "and" | "or" | "not" | "of" | "all" | "them"
+                ))
                 .prop_map(Condition::Ident),
             (1u32..4, "[a-z]{1,5}\\*?").prop_map(|(count, pattern)| Condition::Of {
                 quantifier: Quantifier::AtLeast(count),
@@ -357,8 +375,10 @@ mod tests {
         ];
         leaf.prop_recursive(6, 48, 2, |inner| {
             prop_oneof![
-                (inner.clone(), inner.clone()).prop_map(|(l, r)| Condition::And(Box::new(l), Box::new(r))),
-                (inner.clone(), inner.clone()).prop_map(|(l, r)| Condition::Or(Box::new(l), Box::new(r))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(l, r)| Condition::And(Box::new(l), Box::new(r))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(l, r)| Condition::Or(Box::new(l), Box::new(r))),
                 inner.prop_map(|c| Condition::Not(Box::new(c))),
             ]
         })

@@ -105,7 +105,12 @@ fn serialize_code<S: serde::Serializer>(code: &Code, serializer: S) -> Result<S:
 }
 
 impl Diagnostic {
-    pub(crate) fn new(code: Code, severity: Severity, pos: Pos, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        code: Code,
+        severity: Severity,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             file: PathBuf::new(),
             line: pos.line,
@@ -132,6 +137,14 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{}:{}:{}: {severity}[{}]: {}", self.file.display(), self.line, self.col, self.code.as_str(), self.message)
+        write!(
+            f,
+            "{}:{}:{}: {severity}[{}]: {}",
+            self.file.display(),
+            self.line,
+            self.col,
+            self.code.as_str(),
+            self.message
+        )
     }
 }

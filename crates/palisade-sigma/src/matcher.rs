@@ -163,7 +163,7 @@ pub enum StrKind {
     /// Ends with the needle.
     Suffix(String),
     /// Contains the needle.
-    Contains(memmem::Finder<'static>),
+    Contains(Box<memmem::Finder<'static>>),
     /// `*` alone: any value (but the field must be present and not null).
     Any,
     /// Any other wildcard shape, as an anchored regex.
@@ -189,7 +189,9 @@ impl StrMatcher {
     #[must_use]
     pub fn matches_value(&self, value: &Value) -> bool {
         match value {
-            Value::Str(text) => self.is_match(if self.cased { text.as_str() } else { text.lower() }),
+            Value::Str(text) => {
+                self.is_match(if self.cased { text.as_str() } else { text.lower() })
+            }
             Value::List(items) => items.iter().any(|item| self.matches_value(item)),
             Value::Null => false,
             other => other.to_text().is_some_and(|text| self.is_match(&text)),
@@ -200,7 +202,9 @@ impl StrMatcher {
     #[must_use]
     pub fn required_literal(&self) -> Option<String> {
         let literal = match &self.kind {
-            StrKind::Exact(needle) | StrKind::Prefix(needle) | StrKind::Suffix(needle) => needle.clone(),
+            StrKind::Exact(needle) | StrKind::Prefix(needle) | StrKind::Suffix(needle) => {
+                needle.clone()
+            }
             StrKind::Contains(finder) => String::from_utf8_lossy(finder.needle()).into_owned(),
             StrKind::Any | StrKind::Glob(_) => return None,
         };
@@ -312,12 +316,17 @@ impl Expr {
                 if pred.neq {
                     return None;
                 }
-                literals_of(pred.matchers.iter().map(|matcher| match matcher {
-                    Matcher::Str(str_matcher) => str_matcher.required_literal(),
-                    _ => None,
-                }), pred.all)
+                literals_of(
+                    pred.matchers.iter().map(|matcher| match matcher {
+                        Matcher::Str(str_matcher) => str_matcher.required_literal(),
+                        _ => None,
+                    }),
+                    pred.all,
+                )
             }
-            Expr::Keywords(pred) => literals_of(pred.matchers.iter().map(StrMatcher::required_literal), pred.all),
+            Expr::Keywords(pred) => {
+                literals_of(pred.matchers.iter().map(StrMatcher::required_literal), pred.all)
+            }
         }
     }
 }
@@ -360,7 +369,8 @@ impl FieldPred {
 
 impl KeywordPred {
     fn eval(&self, event: &Event) -> bool {
-        let found = |matcher: &StrMatcher| event.fields().any(|(_, value)| matcher.matches_value(value));
+        let found =
+            |matcher: &StrMatcher| event.fields().any(|(_, value)| matcher.matches_value(value));
         if self.all { self.matchers.iter().all(found) } else { self.matchers.iter().any(found) }
     }
 }
@@ -370,20 +380,37 @@ impl Matcher {
         match self {
             Matcher::Null => matches!(value, None | Some(Value::Null)),
             Matcher::Exists(expected) => value.is_some() == *expected,
-            Matcher::Str(str_matcher) => value.is_some_and(|value| str_matcher.matches_value(value)),
-            Matcher::Num(op, number) => value.is_some_and(|value| any_scalar(value, &|scalar| {
-                as_number(scalar).is_some_and(|found| op.apply(found, *number))
-            })),
-            Matcher::Cidr(net) => value.is_some_and(|value| any_scalar(value, &|scalar| {
-                scalar.to_text().and_then(|text| text.trim().parse::<std::net::IpAddr>().ok()).is_some_and(|ip| net.contains(&ip))
-            })),
-            Matcher::Regex(regex) => value.is_some_and(|value| any_scalar(value, &|scalar| {
-                scalar.to_text().is_some_and(|text| regex.is_match(&text))
-            })),
+            Matcher::Str(str_matcher) => {
+                value.is_some_and(|value| str_matcher.matches_value(value))
+            }
+            Matcher::Num(op, number) => value.is_some_and(|value| {
+                any_scalar(value, &|scalar| {
+                    as_number(scalar).is_some_and(|found| op.apply(found, *number))
+                })
+            }),
+            Matcher::Cidr(net) => value.is_some_and(|value| {
+                any_scalar(value, &|scalar| {
+                    scalar
+                        .to_text()
+                        .and_then(|text| text.trim().parse::<std::net::IpAddr>().ok())
+                        .is_some_and(|ip| net.contains(&ip))
+                })
+            }),
+            Matcher::Regex(regex) => value.is_some_and(|value| {
+                any_scalar(value, &|scalar| {
+                    scalar.to_text().is_some_and(|text| regex.is_match(&text))
+                })
+            }),
             Matcher::FieldRef { other, kind, cased } => {
-                let (Some(value), Some(other_value)) = (value, event.get(other)) else { return false };
-                let fold = |text: Cow<'_, str>| if *cased { text.into_owned() } else { text.to_lowercase() };
-                let (Some(left), Some(right)) = (value.to_text().map(fold), other_value.to_text().map(fold)) else {
+                let (Some(value), Some(other_value)) = (value, event.get(other)) else {
+                    return false;
+                };
+                let fold = |text: Cow<'_, str>| {
+                    if *cased { text.into_owned() } else { text.to_lowercase() }
+                };
+                let (Some(left), Some(right)) =
+                    (value.to_text().map(fold), other_value.to_text().map(fold))
+                else {
                     return false;
                 };
                 match kind {
@@ -393,9 +420,11 @@ impl Matcher {
                     StrKindTag::Contains => left.contains(&right),
                 }
             }
-            Matcher::TimePart { part, op, value: expected } => value.is_some_and(|value| any_scalar(value, &|scalar| {
-                time_part(scalar, *part).is_some_and(|found| op.apply(found, *expected))
-            })),
+            Matcher::TimePart { part, op, value: expected } => value.is_some_and(|value| {
+                any_scalar(value, &|scalar| {
+                    time_part(scalar, *part).is_some_and(|found| op.apply(found, *expected))
+                })
+            }),
         }
     }
 }

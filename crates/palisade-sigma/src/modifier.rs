@@ -123,16 +123,26 @@ impl ModifierSet {
     /// Returns the numeric comparison, if any.
     #[must_use]
     pub fn comparison(&self) -> Option<Modifier> {
-        self.list.iter().copied().find(|m| matches!(m, Modifier::Lt | Modifier::Lte | Modifier::Gt | Modifier::Gte))
+        self.list
+            .iter()
+            .copied()
+            .find(|m| matches!(m, Modifier::Lt | Modifier::Lte | Modifier::Gt | Modifier::Gte))
     }
 
     /// Returns the time part to extract, if any.
     #[must_use]
     pub fn time_part(&self) -> Option<Modifier> {
-        self.list
-            .iter()
-            .copied()
-            .find(|m| matches!(m, Modifier::Minute | Modifier::Hour | Modifier::Day | Modifier::Week | Modifier::Month | Modifier::Year))
+        self.list.iter().copied().find(|m| {
+            matches!(
+                m,
+                Modifier::Minute
+                    | Modifier::Hour
+                    | Modifier::Day
+                    | Modifier::Week
+                    | Modifier::Month
+                    | Modifier::Year
+            )
+        })
     }
 }
 

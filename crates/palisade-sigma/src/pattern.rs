@@ -135,8 +135,13 @@ impl SigmaString {
                 Piece::Lit(text) => {
                     let chars: Vec<char> = text.chars().collect();
                     for (idx, &ch) in chars.iter().enumerate() {
-                        let next_is_word = chars.get(idx + 1).is_some_and(|c| c.is_alphanumeric() || *c == '_');
-                        if DASHES.contains(&ch) && !prev_is_word && next_is_word && positions < MAX_POSITIONS {
+                        let next_is_word =
+                            chars.get(idx + 1).is_some_and(|c| c.is_alphanumeric() || *c == '_');
+                        if DASHES.contains(&ch)
+                            && !prev_is_word
+                            && next_is_word
+                            && positions < MAX_POSITIONS
+                        {
                             positions += 1;
                             variants = variants
                                 .into_iter()
@@ -212,7 +217,15 @@ mod tests {
 
     #[test]
     fn escapes_follow_the_specification() {
-        assert_eq!(SigmaString::parse(r"C:\Windows\*").pieces, vec![Piece::Lit(r"C:\Windows".into()), Piece::Many]);
+        // `\*` is an escaped wildcard: a literal star.
+        assert_eq!(
+            SigmaString::parse(r"C:\Windows\*").pieces,
+            vec![Piece::Lit(r"C:\Windows*".into())]
+        );
+        assert_eq!(
+            SigmaString::parse(r"C:\Users\\*").pieces,
+            vec![Piece::Lit(r"C:\Users\".into()), Piece::Many]
+        );
         assert_eq!(SigmaString::parse(r"a\*b").as_plain().as_deref(), Some("a*b"));
         assert_eq!(SigmaString::parse(r"a\\*").pieces, vec![Piece::Lit(r"a\".into()), Piece::Many]);
         assert_eq!(SigmaString::parse(r"a\\\*").as_plain().as_deref(), Some(r"a\*"));
@@ -234,7 +247,10 @@ mod tests {
     #[test]
     fn base64_offsets_match_known_values() {
         // Reference values computed with Python's base64 module for b"ping", b" ping", b"  ping".
-        assert_eq!(base64_offsets(b"ping"), vec!["cGluZ".to_owned(), "Bpbm".to_owned(), "waW5n".to_owned()]);
+        assert_eq!(
+            base64_offsets(b"ping"),
+            vec!["cGluZ".to_owned(), "Bpbm".to_owned(), "waW5n".to_owned()]
+        );
         assert_eq!(base64(b"cmd"), "Y21k");
         assert_eq!(utf16(b"cmd", true, false).expect("text"), vec![0x63, 0, 0x6d, 0, 0x64, 0]);
         assert_eq!(utf16(b"cmd", false, false).expect("text"), vec![0, 0x63, 0, 0x6d, 0, 0x64]);

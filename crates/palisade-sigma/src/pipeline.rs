@@ -39,7 +39,11 @@ impl Entry {
     /// Number of keys, or `None` when the entry does not apply to the logsource.
     fn specificity(&self, logsource: &Logsource) -> Option<usize> {
         let mut keys = 0;
-        for (mine, theirs) in [(&self.product, &logsource.product), (&self.category, &logsource.category), (&self.service, &logsource.service)] {
+        for (mine, theirs) in [
+            (&self.product, &logsource.product),
+            (&self.category, &logsource.category),
+            (&self.service, &logsource.service),
+        ] {
             if let Some(mine) = mine {
                 if !theirs.as_deref().is_some_and(|theirs| theirs.eq_ignore_ascii_case(mine)) {
                     return None;
@@ -82,7 +86,8 @@ impl Pipeline {
     /// Returns [`Error::InvalidMapping`] with the line of the problem.
     pub fn parse(name: &str, text: &str) -> Result<Self> {
         let invalid = |message: String| Error::InvalidMapping { name: name.to_owned(), message };
-        let docs = yaml::parse_documents(text).map_err(|error| invalid(format!("line {}: {}", error.pos.line, error.message)))?;
+        let docs = yaml::parse_documents(text)
+            .map_err(|error| invalid(format!("line {}: {}", error.pos.line, error.message)))?;
         let root = docs.first().ok_or_else(|| invalid("empty file".into()))?;
         for (key, _) in root.as_map().ok_or_else(|| invalid("the file must be a mapping".into()))? {
             let key = key.as_str().unwrap_or_default();
@@ -100,17 +105,30 @@ impl Pipeline {
             let logsource = item.get("logsource").ok_or_else(|| at("entry without `logsource`"))?;
             let key = |name: &str| logsource.get(name).and_then(Node::as_str).map(str::to_owned);
             let mut sources = Vec::new();
-            for source_node in item.get("sources").and_then(Node::as_seq).ok_or_else(|| at("entry without `sources` list"))? {
+            for source_node in item
+                .get("sources")
+                .and_then(Node::as_seq)
+                .ok_or_else(|| at("entry without `sources` list"))?
+            {
                 let mut source = Source::default();
                 if let Some(when) = source_node.get("when") {
-                    for (field, values) in when.as_map().ok_or_else(|| at("`when` must be a mapping"))? {
-                        let field = field.as_str().ok_or_else(|| at("field names must be strings"))?;
-                        let values = values.string_list().into_iter().map(|value| value.to_lowercase()).collect();
+                    for (field, values) in
+                        when.as_map().ok_or_else(|| at("`when` must be a mapping"))?
+                    {
+                        let field =
+                            field.as_str().ok_or_else(|| at("field names must be strings"))?;
+                        let values = values
+                            .string_list()
+                            .into_iter()
+                            .map(|value| value.to_lowercase())
+                            .collect();
                         source.when.push((field.to_owned(), values));
                     }
                 }
                 if let Some(fields) = source_node.get("fields") {
-                    for (from, to) in fields.as_map().ok_or_else(|| at("`fields` must be a mapping"))? {
+                    for (from, to) in
+                        fields.as_map().ok_or_else(|| at("`fields` must be a mapping"))?
+                    {
                         let (Some(from), Some(to)) = (from.as_str(), to.as_str()) else {
                             return Err(at("`fields` maps names to names"));
                         };
@@ -119,7 +137,12 @@ impl Pipeline {
                 }
                 sources.push(source);
             }
-            entries.push(Entry { product: key("product"), category: key("category"), service: key("service"), sources });
+            entries.push(Entry {
+                product: key("product"),
+                category: key("category"),
+                service: key("service"),
+                sources,
+            });
         }
         let mut placeholders = Placeholders::new();
         if let Some(map) = root.get("placeholders").and_then(Node::as_map) {
@@ -131,7 +154,11 @@ impl Pipeline {
         }
         Ok(Self {
             name: root.get("name").and_then(Node::as_str).unwrap_or(name).to_owned(),
-            description: root.get("description").and_then(Node::as_str).unwrap_or_default().to_owned(),
+            description: root
+                .get("description")
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+                .to_owned(),
             entries,
             placeholders,
         })
@@ -233,9 +260,20 @@ mod tests {
     #[test]
     fn most_specific_entry_wins() {
         let mapping = Mapping::new(Pipeline::builtin());
-        let logsource = Logsource { product: Some("windows".into()), category: Some("process_creation".into()), ..Logsource::default() };
-        let Resolution::Sources(sources) = mapping.resolve(&logsource) else { panic!("process_creation is mapped") };
-        assert!(sources.iter().any(|source| source.when.iter().any(|(field, values)| field == "EventID" && values.contains(&"1".to_owned()))));
+        let logsource = Logsource {
+            product: Some("windows".into()),
+            category: Some("process_creation".into()),
+            ..Logsource::default()
+        };
+        let Resolution::Sources(sources) = mapping.resolve(&logsource) else {
+            panic!("process_creation is mapped")
+        };
+        assert!(sources.iter().any(|source| {
+            source
+                .when
+                .iter()
+                .any(|(field, values)| field == "EventID" && values.contains(&"1".to_owned()))
+        }));
         let unknown = Logsource { product: Some("no-such-product".into()), ..Logsource::default() };
         assert_eq!(mapping.resolve(&unknown), Resolution::Unmapped);
     }

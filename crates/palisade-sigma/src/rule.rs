@@ -8,7 +8,9 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::yaml::{Node, NodeKind, Pos};
 
 /// Rule severity, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// `informational`.
@@ -72,7 +74,12 @@ pub struct Logsource {
 impl Logsource {
     pub(crate) fn from_node(node: &Node) -> Self {
         let text = |key: &str| node.get(key).and_then(Node::as_str).map(str::to_owned);
-        Self { category: text("category"), product: text("product"), service: text("service"), definition: text("definition") }
+        Self {
+            category: text("category"),
+            product: text("product"),
+            service: text("service"),
+            definition: text("definition"),
+        }
     }
 
     /// Returns `product/category/service` for display.
@@ -141,7 +148,11 @@ impl Meta {
         self.tags
             .iter()
             .filter_map(|tag| tag.strip_prefix("attack."))
-            .filter(|rest| rest.len() > 1 && rest.starts_with(['t', 'T']) && rest[1..].starts_with(|c: char| c.is_ascii_digit()))
+            .filter(|rest| {
+                rest.len() > 1
+                    && rest.starts_with(['t', 'T'])
+                    && rest[1..].starts_with(|c: char| c.is_ascii_digit())
+            })
             .map(str::to_uppercase)
             .collect()
     }
@@ -152,7 +163,10 @@ impl Meta {
         self.tags
             .iter()
             .filter_map(|tag| tag.strip_prefix("attack."))
-            .filter(|rest| !(rest.starts_with(['t', 'T', 'g', 'G', 's', 'S']) && rest[1..].starts_with(|c: char| c.is_ascii_digit())))
+            .filter(|rest| {
+                !(rest.starts_with(['t', 'T', 'g', 'G', 's', 'S'])
+                    && rest[1..].starts_with(|c: char| c.is_ascii_digit()))
+            })
             .map(str::to_owned)
             .collect()
     }
@@ -231,7 +245,11 @@ fn read_meta(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Meta {
     let level = node.get("level").and_then(|level_node| {
         let parsed = level_node.as_str().and_then(Level::parse);
         if parsed.is_none() {
-            diagnostics.push(Diagnostic::warning(Code::WrongType, level_node.pos, "unknown level; expected informational, low, medium, high or critical"));
+            diagnostics.push(Diagnostic::warning(
+                Code::WrongType,
+                level_node.pos,
+                "unknown level; expected informational, low, medium, high or critical",
+            ));
         }
         parsed
     });
@@ -244,7 +262,11 @@ fn read_meta(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Meta {
                 .filter_map(|item| {
                     Some(Related {
                         id: item.get("id")?.as_str()?.to_owned(),
-                        kind: item.get("type").and_then(Node::as_str).unwrap_or_default().to_owned(),
+                        kind: item
+                            .get("type")
+                            .and_then(Node::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
                     })
                 })
                 .collect()
@@ -272,25 +294,59 @@ fn read_meta(node: &Node, diagnostics: &mut Vec<Diagnostic>) -> Meta {
 }
 
 const KNOWN_KEYS: &[&str] = &[
-    "title", "id", "name", "status", "description", "license", "author", "references", "date", "modified", "tags",
-    "level", "falsepositives", "fields", "related", "scope", "taxonomy", "logsource", "detection", "correlation",
-    "filter", "action", "generate", "regression_tests_path", "simulation",
+    "title",
+    "id",
+    "name",
+    "status",
+    "description",
+    "license",
+    "author",
+    "references",
+    "date",
+    "modified",
+    "tags",
+    "level",
+    "falsepositives",
+    "fields",
+    "related",
+    "scope",
+    "taxonomy",
+    "logsource",
+    "detection",
+    "correlation",
+    "filter",
+    "action",
+    "generate",
+    "regression_tests_path",
+    "simulation",
 ];
 
 /// Reads one (already collection-merged) YAML document into a Sigma document.
 ///
 /// # Errors
 /// Returns an error diagnostic when a mandatory part is missing or malformed.
-pub(crate) fn read_document(node: &Node, path: &std::path::Path, diagnostics: &mut Vec<Diagnostic>) -> Result<Document, Diagnostic> {
+pub(crate) fn read_document(
+    node: &Node,
+    path: &std::path::Path,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<Document, Diagnostic> {
     if node.as_map().is_none() {
-        return Err(Diagnostic::error(Code::WrongType, node.pos, "a Sigma document must be a mapping"));
+        return Err(Diagnostic::error(
+            Code::WrongType,
+            node.pos,
+            "a Sigma document must be a mapping",
+        ));
     }
     let meta = read_meta(node, diagnostics);
     for (key, _) in node.as_map().unwrap_or_default() {
         if let Some(name) = key.as_str()
             && !KNOWN_KEYS.contains(&name)
         {
-            diagnostics.push(Diagnostic::warning(Code::UnknownKey, key.pos, format!("unknown key `{name}`")));
+            diagnostics.push(Diagnostic::warning(
+                Code::UnknownKey,
+                key.pos,
+                format!("unknown key `{name}`"),
+            ));
         }
     }
     if meta.title.is_empty() {
@@ -299,14 +355,22 @@ pub(crate) fn read_document(node: &Node, path: &std::path::Path, diagnostics: &m
     if let Some(correlation) = node.get("correlation") {
         let kind = correlation.get("type").and_then(Node::as_str).unwrap_or_default().to_owned();
         if kind.is_empty() {
-            return Err(Diagnostic::error(Code::MissingKey, correlation.pos, "correlation without `type`"));
+            return Err(Diagnostic::error(
+                Code::MissingKey,
+                correlation.pos,
+                "correlation without `type`",
+            ));
         }
         return Ok(Document::Correlation(CorrelationDoc {
             meta,
             kind,
             rules: correlation.get("rules").map(Node::string_list).unwrap_or_default(),
             group_by: correlation.get("group-by").map(Node::string_list).unwrap_or_default(),
-            timespan: correlation.get("timespan").or_else(|| correlation.get("timeframe")).and_then(Node::as_str).map(str::to_owned),
+            timespan: correlation
+                .get("timespan")
+                .or_else(|| correlation.get("timeframe"))
+                .and_then(Node::as_str)
+                .map(str::to_owned),
             body: correlation.clone(),
             path: path.to_owned(),
         }));
@@ -315,7 +379,11 @@ pub(crate) fn read_document(node: &Node, path: &std::path::Path, diagnostics: &m
     if let Some(filter) = node.get("filter") {
         let rules = filter.get("rules").map(Node::string_list).unwrap_or_default();
         if filter.get("condition").is_none() {
-            return Err(Diagnostic::error(Code::MissingKey, filter.pos, "filter without `condition`"));
+            return Err(Diagnostic::error(
+                Code::MissingKey,
+                filter.pos,
+                "filter without `condition`",
+            ));
         }
         return Ok(Document::Filter(FilterDoc {
             meta,
@@ -332,10 +400,18 @@ pub(crate) fn read_document(node: &Node, path: &std::path::Path, diagnostics: &m
         return Err(Diagnostic::error(Code::MissingKey, node.pos, "missing `detection`"));
     };
     if !matches!(detection.kind, NodeKind::Map(_)) {
-        return Err(Diagnostic::error(Code::WrongType, detection.pos, "`detection` must be a mapping"));
+        return Err(Diagnostic::error(
+            Code::WrongType,
+            detection.pos,
+            "`detection` must be a mapping",
+        ));
     }
     if detection.get("condition").is_none() {
-        return Err(Diagnostic::error(Code::MissingKey, detection.pos, "missing `detection.condition`"));
+        return Err(Diagnostic::error(
+            Code::MissingKey,
+            detection.pos,
+            "missing `detection.condition`",
+        ));
     }
     Ok(Document::Rule(RuleDoc {
         meta,
@@ -353,7 +429,9 @@ pub(crate) fn merge(base: &Node, over: &Node) -> Node {
         (NodeKind::Map(base_entries), NodeKind::Map(over_entries)) => {
             let mut merged = base_entries.clone();
             for (key, value) in over_entries {
-                if let Some(slot) = merged.iter_mut().find(|(existing, _)| existing.as_str().is_some() && existing.as_str() == key.as_str()) {
+                if let Some(slot) = merged.iter_mut().find(|(existing, _)| {
+                    existing.as_str().is_some() && existing.as_str() == key.as_str()
+                }) {
                     slot.1 = merge(&slot.1, value);
                 } else {
                     merged.push((key.clone(), value.clone()));
@@ -370,7 +448,9 @@ pub(crate) fn without_action(node: &Node) -> Node {
     match &node.kind {
         NodeKind::Map(entries) => Node {
             pos: node.pos,
-            kind: NodeKind::Map(entries.iter().filter(|(key, _)| key.as_str() != Some("action")).cloned().collect()),
+            kind: NodeKind::Map(
+                entries.iter().filter(|(key, _)| key.as_str() != Some("action")).cloned().collect(),
+            ),
         },
         _ => node.clone(),
     }

@@ -20,8 +20,13 @@ use crate::compile::{Placeholders, compile_detection};
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::matcher::Expr;
 use crate::pipeline::{Mapping, Resolution};
-use crate::rule::{CorrelationDoc, Document, FilterDoc, Logsource, Meta, merge, read_document, without_action};
+use crate::rule::{
+    CorrelationDoc, Document, FilterDoc, Logsource, Meta, merge, read_document, without_action,
+};
 use crate::yaml::{self, Pos};
+
+/// Conditions on event fields: name → allowed lower-case values.
+type When = Vec<(String, Vec<String>)>;
 
 /// A detection rule ready to evaluate.
 #[derive(Debug, Clone)]
@@ -57,6 +62,8 @@ pub struct LoadStats {
 struct Variant {
     rule: u32,
     when: Vec<(String, Vec<String>)>,
+    /// What of `when` the index does not already guarantee.
+    residual: Vec<(String, Vec<String>)>,
     expr: Expr,
     needs_literal: bool,
 }
@@ -69,8 +76,11 @@ pub struct RuleSet {
     diagnostics: Vec<Diagnostic>,
     stats: LoadStats,
     variants: Vec<Variant>,
-    by_channel: HashMap<String, Vec<u32>>,
-    unkeyed: Vec<u32>,
+    /// Variants keyed by (lower-case Channel, EventID text or `None` for any EventID).
+    by_key: HashMap<(String, Option<String>), Vec<u32>>,
+    /// Variants without a Channel condition, grouped by identical `when`, so that each distinct
+    /// condition is tested once per event.
+    groups: Vec<(When, Vec<u32>)>,
     literals: Option<AhoCorasick>,
     literal_variants: Vec<Vec<u32>>,
     unmapped: usize,
@@ -96,7 +106,11 @@ pub fn parse_source(path: &std::path::Path, text: &str) -> (Vec<Document>, Vec<D
     let nodes = match yaml::parse_documents(text) {
         Ok(nodes) => nodes,
         Err(error) => {
-            let mut diagnostic = Diagnostic::error(Code::YamlSyntax, error.pos, format!("invalid YAML: {}", error.message));
+            let mut diagnostic = Diagnostic::error(
+                Code::YamlSyntax,
+                error.pos,
+                format!("invalid YAML: {}", error.message),
+            );
             diagnostic.file = path.to_owned();
             return (documents, vec![diagnostic], 1);
         }
@@ -116,14 +130,22 @@ pub fn parse_source(path: &std::path::Path, text: &str) -> (Vec<Document>, Vec<D
             }
             Some("repeat") => {
                 let Some(prev) = &previous else {
-                    diagnostics.push(Diagnostic::error(Code::CollectionAction, node.pos, "`action: repeat` without a previous document"));
+                    diagnostics.push(Diagnostic::error(
+                        Code::CollectionAction,
+                        node.pos,
+                        "`action: repeat` without a previous document",
+                    ));
                     seen += 1;
                     continue;
                 };
                 merge(prev, &without_action(&node))
             }
             Some(other) => {
-                diagnostics.push(Diagnostic::error(Code::CollectionAction, node.pos, format!("unknown collection action `{other}`")));
+                diagnostics.push(Diagnostic::error(
+                    Code::CollectionAction,
+                    node.pos,
+                    format!("unknown collection action `{other}`"),
+                ));
                 seen += 1;
                 continue;
             }
@@ -181,14 +203,30 @@ impl Loader {
             .par_iter()
             .map(|(path, text)| {
                 let (documents, mut diagnostics, seen) = parse_source(path, text);
-                let mut part = Part { rules: Vec::new(), correlations: Vec::new(), filters: Vec::new(), diagnostics: Vec::new(), documents: seen, failed: 0 };
+                let mut part = Part {
+                    rules: Vec::new(),
+                    correlations: Vec::new(),
+                    filters: Vec::new(),
+                    diagnostics: Vec::new(),
+                    documents: seen,
+                    failed: 0,
+                };
                 part.failed = seen - documents.len();
                 for document in documents {
                     match document {
                         Document::Rule(rule) => {
                             let mut rule_diagnostics = Vec::new();
-                            match compile_detection(&rule.detection, &self.placeholders, &mut rule_diagnostics) {
-                                Ok(expr) => part.rules.push(CompiledRule { meta: rule.meta.clone(), logsource: rule.logsource, path: rule.path, expr }),
+                            match compile_detection(
+                                &rule.detection,
+                                &self.placeholders,
+                                &mut rule_diagnostics,
+                            ) {
+                                Ok(expr) => part.rules.push(CompiledRule {
+                                    meta: rule.meta.clone(),
+                                    logsource: rule.logsource,
+                                    path: rule.path,
+                                    expr,
+                                }),
                                 Err(error) => {
                                     part.failed += 1;
                                     rule_diagnostics.push(error);
@@ -234,30 +272,39 @@ impl Loader {
     fn apply_filters(&self, set: &mut RuleSet, filters: &[FilterDoc]) {
         for filter in filters {
             let mut diagnostics = Vec::new();
-            let expr = match compile_detection(&filter.detection, &self.placeholders, &mut diagnostics) {
-                Ok(expr) => expr,
-                Err(error) => {
-                    diagnostics.push(error);
-                    set.stats.failed += 1;
-                    set.diagnostics.extend(diagnostics.into_iter().map(|mut d| {
-                        d.file.clone_from(&filter.path);
-                        d
-                    }));
-                    continue;
-                }
-            };
+            let expr =
+                match compile_detection(&filter.detection, &self.placeholders, &mut diagnostics) {
+                    Ok(expr) => expr,
+                    Err(error) => {
+                        diagnostics.push(error);
+                        set.stats.failed += 1;
+                        set.diagnostics.extend(diagnostics.into_iter().map(|mut d| {
+                            d.file.clone_from(&filter.path);
+                            d
+                        }));
+                        continue;
+                    }
+                };
             let mut applied = false;
             for rule in &mut set.rules {
-                let named = filter.rules.iter().any(|target| rule.meta.id.as_deref() == Some(target) || rule.meta.name.as_deref() == Some(target));
+                let named = filter.rules.iter().any(|target| {
+                    rule.meta.id.as_deref() == Some(target)
+                        || rule.meta.name.as_deref() == Some(target)
+                });
                 if named && logsource_compatible(&filter.logsource, &rule.logsource) {
-                    rule.expr = Expr::And(vec![rule.expr.clone(), Expr::Not(Box::new(expr.clone()))]);
+                    rule.expr =
+                        Expr::And(vec![rule.expr.clone(), Expr::Not(Box::new(expr.clone()))]);
                     applied = true;
                 }
             }
             if applied {
                 set.stats.filters += 1;
             } else {
-                let mut diagnostic = Diagnostic::warning(Code::FilterWithoutRule, Pos::default(), format!("filter `{}` applies to no loaded rule", filter.meta.title));
+                let mut diagnostic = Diagnostic::warning(
+                    Code::FilterWithoutRule,
+                    Pos::default(),
+                    format!("filter `{}` applies to no loaded rule", filter.meta.title),
+                );
                 diagnostic.file.clone_from(&filter.path);
                 set.diagnostics.push(diagnostic);
             }
@@ -268,10 +315,19 @@ impl Loader {
         let _ = self;
         for correlation in &set.correlations {
             for reference in &correlation.rules {
-                let known = set.rules.iter().any(|rule| rule.meta.id.as_deref() == Some(reference) || rule.meta.name.as_deref() == Some(reference))
-                    || set.correlations.iter().any(|other| other.meta.id.as_deref() == Some(reference) || other.meta.name.as_deref() == Some(reference));
+                let known = set.rules.iter().any(|rule| {
+                    rule.meta.id.as_deref() == Some(reference)
+                        || rule.meta.name.as_deref() == Some(reference)
+                }) || set.correlations.iter().any(|other| {
+                    other.meta.id.as_deref() == Some(reference)
+                        || other.meta.name.as_deref() == Some(reference)
+                });
                 if !known {
-                    let mut diagnostic = Diagnostic::warning(Code::UnknownRuleReference, correlation.body.pos, format!("correlation refers to `{reference}`, which is not loaded"));
+                    let mut diagnostic = Diagnostic::warning(
+                        Code::UnknownRuleReference,
+                        correlation.body.pos,
+                        format!("correlation refers to `{reference}`, which is not loaded"),
+                    );
                     diagnostic.file.clone_from(&correlation.path);
                     diagnostic.rule = Some(correlation.meta.title.clone());
                     set.diagnostics.push(diagnostic);
@@ -288,7 +344,11 @@ impl Loader {
             if let Some(id) = rule.meta.id.as_deref()
                 && let Some(first) = seen.insert(id, &rule.path)
             {
-                let mut diagnostic = Diagnostic::warning(Code::DuplicateId, Pos::default(), format!("rule id {id} is also used by {}", first.display()));
+                let mut diagnostic = Diagnostic::warning(
+                    Code::DuplicateId,
+                    Pos::default(),
+                    format!("rule id {id} is also used by {}", first.display()),
+                );
                 diagnostic.file.clone_from(&rule.path);
                 diagnostic.rule = Some(rule.meta.title.clone());
                 found.push(diagnostic);
@@ -302,12 +362,21 @@ impl Loader {
         for (rule_idx, rule) in set.rules.iter().enumerate() {
             let rule_idx = u32::try_from(rule_idx).unwrap_or(u32::MAX);
             match self.mapping.resolve(&rule.logsource) {
-                Resolution::Unrestricted => set.variants.push(Variant { rule: rule_idx, when: Vec::new(), expr: rule.expr.clone(), needs_literal: false }),
+                Resolution::Unrestricted => set.variants.push(Variant {
+                    rule: rule_idx,
+                    when: Vec::new(),
+                    residual: Vec::new(),
+                    expr: rule.expr.clone(),
+                    needs_literal: false,
+                }),
                 Resolution::Unmapped => {
                     let mut diagnostic = Diagnostic::warning(
                         Code::UnmappedLogsource,
                         Pos::default(),
-                        format!("logsource {} is not in the field mapping; the rule is not evaluated (add a mapping file, or use no mapping)", rule.logsource.describe()),
+                        format!(
+                            "logsource {} is not in the field mapping; the rule is not evaluated (add a mapping file, or use no mapping)",
+                            rule.logsource.describe()
+                        ),
                     );
                     diagnostic.file.clone_from(&rule.path);
                     diagnostic.rule = Some(rule.meta.title.clone());
@@ -320,7 +389,13 @@ impl Loader {
                         if !source.fields.is_empty() {
                             expr.rename_fields(&|name| source.fields.get(name).cloned());
                         }
-                        set.variants.push(Variant { rule: rule_idx, when: source.when.clone(), expr, needs_literal: false });
+                        set.variants.push(Variant {
+                            rule: rule_idx,
+                            when: source.when.clone(),
+                            residual: Vec::new(),
+                            expr,
+                            needs_literal: false,
+                        });
                     }
                 }
             }
@@ -331,13 +406,45 @@ impl Loader {
         let mut patterns: Vec<String> = Vec::new();
         for (variant_idx, variant) in set.variants.iter_mut().enumerate() {
             let variant_idx = u32::try_from(variant_idx).unwrap_or(u32::MAX);
-            match variant.when.iter().find(|(field, _)| field == "Channel") {
-                Some((_, channels)) if !channels.iter().any(|channel| channel == "*") => {
-                    for channel in channels {
-                        set.by_channel.entry(channel.clone()).or_default().push(variant_idx);
+            let channels = variant
+                .when
+                .iter()
+                .find(|(field, _)| field == "Channel")
+                .map(|(_, values)| values)
+                .filter(|values| !values.iter().any(|value| value == "*"));
+            if let Some(channels) = channels {
+                let event_ids = variant
+                    .when
+                    .iter()
+                    .find(|(field, _)| field == "EventID")
+                    .map(|(_, values)| values);
+                for channel in channels {
+                    match event_ids {
+                        Some(ids) => {
+                            for id in ids {
+                                set.by_key
+                                    .entry((channel.clone(), Some(id.clone())))
+                                    .or_default()
+                                    .push(variant_idx);
+                            }
+                        }
+                        None => {
+                            set.by_key.entry((channel.clone(), None)).or_default().push(variant_idx)
+                        }
                     }
                 }
-                _ => set.unkeyed.push(variant_idx),
+                variant.residual = variant
+                    .when
+                    .iter()
+                    .filter(|(field, _)| field != "Channel" && field != "EventID")
+                    .cloned()
+                    .collect();
+            } else if let Some(group) =
+                set.groups.iter_mut().find(|(when, _)| *when == variant.when)
+            {
+                group.1.push(variant_idx);
+            } else {
+                set.groups.push((variant.when.clone(), vec![variant_idx]));
             }
             if let Some(literals) = variant.expr.required_literals() {
                 variant.needs_literal = true;
@@ -367,9 +474,16 @@ impl Loader {
 }
 
 fn logsource_compatible(filter: &Logsource, rule: &Logsource) -> bool {
-    [(&filter.product, &rule.product), (&filter.category, &rule.category), (&filter.service, &rule.service)]
-        .iter()
-        .all(|(want, have)| want.as_deref().is_none_or(|want| have.as_deref().is_some_and(|have| have.eq_ignore_ascii_case(want))))
+    [
+        (&filter.product, &rule.product),
+        (&filter.category, &rule.category),
+        (&filter.service, &rule.service),
+    ]
+    .iter()
+    .all(|(want, have)| {
+        want.as_deref()
+            .is_none_or(|want| have.as_deref().is_some_and(|have| have.eq_ignore_ascii_case(want)))
+    })
 }
 
 impl RuleSet {
@@ -427,7 +541,11 @@ impl RuleSet {
         let mut set = RuleSet {
             rules: self.rules.into_iter().filter(|rule| keep(rule)).collect(),
             correlations: self.correlations,
-            diagnostics: self.diagnostics.into_iter().filter(|d| d.code != Code::UnmappedLogsource).collect(),
+            diagnostics: self
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.code != Code::UnmappedLogsource)
+                .collect(),
             stats: self.stats,
             ..RuleSet::default()
         };
@@ -450,7 +568,9 @@ impl RuleSet {
     /// discovery.
     pub fn matches<'s>(&self, event: &Event, scratch: &'s mut Scratch) -> &'s [u32] {
         scratch.hits.clear();
-        if scratch.literal_seen.len() != self.variants.len() || scratch.rule_hit.len() != self.rules.len() {
+        if scratch.literal_seen.len() != self.variants.len()
+            || scratch.rule_hit.len() != self.rules.len()
+        {
             *scratch = self.scratch();
         }
         scratch.generation = scratch.generation.wrapping_add(1);
@@ -460,29 +580,60 @@ impl RuleSet {
             scratch.generation = 1;
         }
         let generation = scratch.generation;
-        let channel = event.get("Channel").and_then(Value::to_text).map(|text| text.to_lowercase());
-        let keyed = channel.as_deref().and_then(|channel| self.by_channel.get(channel)).map_or(&[][..], Vec::as_slice);
         let mut scanned = false;
-        for &variant_idx in keyed.iter().chain(&self.unkeyed) {
-            let variant = &self.variants[variant_idx as usize];
-            if scratch.rule_hit[variant.rule as usize] == generation || !when_holds(&variant.when, event) {
-                continue;
-            }
-            if variant.needs_literal {
-                if !scanned {
-                    self.scan_literals(event, scratch, generation);
-                    scanned = true;
+        if !self.by_key.is_empty()
+            && let Some(channel) = event.get("Channel").and_then(Value::to_text)
+        {
+            let channel = channel.to_lowercase();
+            let event_id =
+                event.get("EventID").and_then(Value::to_text).map(std::borrow::Cow::into_owned);
+            let exact = self.by_key.get(&(channel.clone(), event_id));
+            let any_id = self.by_key.get(&(channel, None));
+            for &variant_idx in exact.into_iter().chain(any_id).flatten() {
+                let variant = &self.variants[variant_idx as usize];
+                if variant.residual.is_empty() || when_holds(&variant.residual, event) {
+                    self.try_variant(variant_idx, event, scratch, generation, &mut scanned);
                 }
-                if scratch.literal_seen[variant_idx as usize] != generation {
-                    continue;
-                }
             }
-            if variant.expr.eval(event) {
-                scratch.rule_hit[variant.rule as usize] = generation;
-                scratch.hits.push(variant.rule);
+        }
+        for (when, members) in &self.groups {
+            if when_holds(when, event) {
+                for &variant_idx in members {
+                    self.try_variant(variant_idx, event, scratch, generation, &mut scanned);
+                }
             }
         }
         &scratch.hits
+    }
+
+    /// Evaluates one candidate variant unless its rule already matched or none of its literals
+    /// occurs in the event.
+    #[inline]
+    fn try_variant(
+        &self,
+        variant_idx: u32,
+        event: &Event,
+        scratch: &mut Scratch,
+        generation: u32,
+        scanned: &mut bool,
+    ) {
+        let variant = &self.variants[variant_idx as usize];
+        if scratch.rule_hit[variant.rule as usize] == generation {
+            return;
+        }
+        if variant.needs_literal {
+            if !*scanned {
+                self.scan_literals(event, scratch, generation);
+                *scanned = true;
+            }
+            if scratch.literal_seen[variant_idx as usize] != generation {
+                return;
+            }
+        }
+        if variant.expr.eval(event) {
+            scratch.rule_hit[variant.rule as usize] = generation;
+            scratch.hits.push(variant.rule);
+        }
     }
 
     fn scan_literals(&self, event: &Event, scratch: &mut Scratch, generation: u32) {
@@ -517,8 +668,11 @@ fn when_holds(when: &[(String, Vec<String>)], event: &Event) -> bool {
         match value {
             Value::List(items) => items.iter().any(|item| allowed_value(item, allowed)),
             _ if allowed.iter().any(|value| value == "*") => true,
-            other => other.to_text().is_some_and(|text| allowed.iter().any(|value| value.eq_ignore_ascii_case(&text))),
+            other => other
+                .to_text()
+                .is_some_and(|text| allowed.iter().any(|value| value.eq_ignore_ascii_case(&text))),
         }
     }
-    when.iter().all(|(field, allowed)| event.get(field).is_some_and(|value| allowed_value(value, allowed)))
+    when.iter()
+        .all(|(field, allowed)| event.get(field).is_some_and(|value| allowed_value(value, allowed)))
 }

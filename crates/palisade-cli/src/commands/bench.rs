@@ -52,7 +52,10 @@ pub(crate) fn run(args: &BenchArgs, globals: &Globals) -> anyhow::Result<()> {
     let mut walls: Vec<f64> = runs.iter().map(|run| run.wall_seconds).collect();
     walls.sort_by(f64::total_cmp);
     let median = walls[walls.len() / 2];
-    let median_run = runs.iter().find(|run| (run.wall_seconds - median).abs() < f64::EPSILON).unwrap_or(&runs[0]);
+    let median_run = runs
+        .iter()
+        .find(|run| (run.wall_seconds - median).abs() < f64::EPSILON)
+        .unwrap_or(&runs[0]);
     let peak_rss_mib = peak_rss_kib().map(|kib| kib as f64 / 1024.0);
     let result = serde_json::json!({
         "runs": runs,
@@ -70,11 +73,21 @@ pub(crate) fn run(args: &BenchArgs, globals: &Globals) -> anyhow::Result<()> {
     if globals.format == Some(Format::Json) {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
-        println!("runs: {}   rules loaded: {rules_loaded}   input: {:.1} MB", runs.len(), bytes as f64 / 1e6);
+        println!(
+            "runs: {}   rules loaded: {rules_loaded}   input: {:.1} MB",
+            runs.len(),
+            bytes as f64 / 1e6
+        );
         for (idx, run) in runs.iter().enumerate() {
             println!(
                 "  run {}: {:.3}s (rules {:.3}s)  {} events  {} detections  {:.0} events/s  {:.1} MB/s",
-                idx + 1, run.wall_seconds, run.rule_load_seconds, run.events, run.detections, run.events_per_second, run.megabytes_per_second
+                idx + 1,
+                run.wall_seconds,
+                run.rule_load_seconds,
+                run.events,
+                run.detections,
+                run.events_per_second,
+                run.megabytes_per_second
             );
         }
         println!(
@@ -90,5 +103,8 @@ pub(crate) fn run(args: &BenchArgs, globals: &Globals) -> anyhow::Result<()> {
 /// Reads the process's peak resident set size (VmHWM) on Linux.
 fn peak_rss_kib() -> Option<u64> {
     let status = fs_err::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|line| line.strip_prefix("VmHWM:")).and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -43,12 +43,19 @@ fn lint(args: &LintArgs, globals: &Globals) -> anyhow::Result<()> {
     let loader = Loader::new(rules_source::mapping(&args.mapping)?);
     let rules = rules_source::load(&args.paths, &loader)?;
     let stats = rules.stats();
-    let shown: Vec<_> = rules.diagnostics().iter().filter(|d| args.warnings || globals.verbose || d.severity == Severity::Error).collect();
+    let shown: Vec<_> = rules
+        .diagnostics()
+        .iter()
+        .filter(|d| args.warnings || globals.verbose || d.severity == Severity::Error)
+        .collect();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match globals.format.unwrap_or(Format::Table) {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({"stats": stats, "diagnostics": shown}))?;
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({"stats": stats, "diagnostics": shown}),
+            )?;
             writeln!(out)?;
         }
         Format::Jsonl => {
@@ -82,10 +89,19 @@ fn lint(args: &LintArgs, globals: &Globals) -> anyhow::Result<()> {
     out.flush()?;
     if !globals.quiet {
         #[allow(clippy::cast_precision_loss)]
-        let rate = if stats.documents == 0 { 0.0 } else { 100.0 * stats.rules_loaded as f64 / stats.documents as f64 };
+        let rate = if stats.documents == 0 {
+            0.0
+        } else {
+            100.0 * stats.rules_loaded as f64 / stats.documents as f64
+        };
         eprintln!(
             "{} files, {} documents: {} rules loaded ({rate:.2}%), {} correlation rules, {} filters applied, {} failed",
-            stats.files, stats.documents, stats.rules_loaded, stats.correlations, stats.filters, stats.failed
+            stats.files,
+            stats.documents,
+            stats.rules_loaded,
+            stats.correlations,
+            stats.filters,
+            stats.failed
         );
     }
     if stats.failed > 0 {

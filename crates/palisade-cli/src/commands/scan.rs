@@ -53,7 +53,9 @@ pub(crate) struct ScanArgs {
 }
 
 fn parse_level(text: &str) -> Result<Level, String> {
-    Level::parse(text).ok_or_else(|| format!("unknown level `{text}`; use informational, low, medium, high or critical"))
+    Level::parse(text).ok_or_else(|| {
+        format!("unknown level `{text}`; use informational, low, medium, high or critical")
+    })
 }
 
 /// One rule firing on one event.
@@ -97,17 +99,38 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
     let rules = if args.min_level.is_some() || !args.status.is_empty() || !args.tags.is_empty() {
         rules.retain(&loader, |rule| {
             args.min_level.is_none_or(|min| rule.meta.level.is_some_and(|level| level >= min))
-                && (args.status.is_empty() || rule.meta.status.as_deref().is_some_and(|status| args.status.iter().any(|s| s.eq_ignore_ascii_case(status))))
-                && (args.tags.is_empty() || rule.meta.tags.iter().any(|tag| args.tags.iter().any(|want| want.eq_ignore_ascii_case(tag))))
+                && (args.status.is_empty()
+                    || rule.meta.status.as_deref().is_some_and(|status| {
+                        args.status.iter().any(|s| s.eq_ignore_ascii_case(status))
+                    }))
+                && (args.tags.is_empty()
+                    || rule
+                        .meta
+                        .tags
+                        .iter()
+                        .any(|tag| args.tags.iter().any(|want| want.eq_ignore_ascii_case(tag))))
         })
     } else {
         rules
     };
+    if loaded == 0 {
+        let first =
+            rules.errors().next().map_or_else(String::new, |d| format!("; first problem: {d}"));
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "no rule could be loaded from {}{first}",
+            rules_source::display_paths(&args.rules)
+        ))
+        .into());
+    }
     let rules_filtered_out = loaded - rules.rules().len();
     let load_time = started.elapsed();
     let inputs = inputs::discover(&args.paths)?;
     if inputs.is_empty() {
-        return Err(Exit::Usage(anyhow::anyhow!("no .evtx, .json, .jsonl or .ndjson files under {}", rules_source::display_paths(&args.paths))).into());
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "no .evtx, .json, .jsonl or .ndjson files under {}",
+            rules_source::display_paths(&args.paths)
+        ))
+        .into());
     }
     let total_bytes: u64 = inputs.iter().map(|input| input.size).sum();
     let bar = if progress {
@@ -132,7 +155,12 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
         .enumerate()
         .map(|(file_idx, input)| {
             let outcome = match inputs::read(input) {
-                Err(error) => FileOutcome { detections: Vec::new(), events: 0, record_errors: 0, failure: Some(format!("{error:#}")) },
+                Err(error) => FileOutcome {
+                    detections: Vec::new(),
+                    events: 0,
+                    record_errors: 0,
+                    failure: Some(format!("{error:#}")),
+                },
                 Ok(read) => {
                     let events = read.events.len() as u64;
                     let detections: Vec<Detection> = read
@@ -144,14 +172,28 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
                                 let hits = rules.matches(&event, scratch);
                                 match hits {
                                     [] => Vec::new(),
-                                    [only] => vec![Detection { rule: *only, file: file_idx, event }],
-                                    many => many.iter().map(|&rule| Detection { rule, file: file_idx, event: event.clone() }).collect(),
+                                    [only] => {
+                                        vec![Detection { rule: *only, file: file_idx, event }]
+                                    }
+                                    many => many
+                                        .iter()
+                                        .map(|&rule| Detection {
+                                            rule,
+                                            file: file_idx,
+                                            event: event.clone(),
+                                        })
+                                        .collect(),
                                 }
                             },
                         )
                         .flatten()
                         .collect();
-                    FileOutcome { detections, events, record_errors: read.errors.len() as u64, failure: None }
+                    FileOutcome {
+                        detections,
+                        events,
+                        record_errors: read.errors.len() as u64,
+                        failure: None,
+                    }
                 }
             };
             bar.inc(input.size);
@@ -180,15 +222,22 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
         report.detections.extend(outcome.detections);
     }
     report.detections.sort_by(|a, b| {
-        (a.timestamp(), a.file, record_id(&a.event), a.rule).cmp(&(b.timestamp(), b.file, record_id(&b.event), b.rule))
+        (a.timestamp(), a.file, record_id(&a.event), a.rule).cmp(&(
+            b.timestamp(),
+            b.file,
+            record_id(&b.event),
+            b.rule,
+        ))
     });
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
 pub(crate) fn record_id(event: &Event) -> Option<i64> {
+    // Some exported logs store the record id as text; read both.
     match event.get("EventRecordID") {
         Some(palisade_event::Value::Int(id)) => Some(*id),
+        Some(palisade_event::Value::Str(text)) => text.as_str().trim().parse().ok(),
         _ => None,
     }
 }
@@ -196,19 +245,28 @@ pub(crate) fn record_id(event: &Event) -> Option<i64> {
 /// Runs `palisade scan`.
 pub(crate) fn run(args: &ScanArgs, globals: &Globals) -> anyhow::Result<()> {
     if let Some(threads) = args.threads {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build_global().context("setting up worker threads")?;
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .context("setting up worker threads")?;
     }
     let progress = !args.no_progress && !globals.quiet;
     let report = execute(args, progress)?;
     if !report.failed_files.is_empty() && report.failed_files.len() == report.inputs.len() {
         let (path, why) = &report.failed_files[0];
-        return Err(Exit::Usage(anyhow::anyhow!("no input could be read; first: {}: {why}", path.display())).into());
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "no input could be read; first: {}: {why}",
+            path.display()
+        ))
+        .into());
     }
     let format = globals.format.unwrap_or(Format::Table);
     let summary = summarize(&report);
     match &args.output {
         Some(path) => {
-            let file = fs_err::File::create(path).map_err(|error| Exit::Usage(anyhow::Error::new(error).context("creating output file")))?;
+            let file = fs_err::File::create(path).map_err(|error| {
+                Exit::Usage(anyhow::Error::new(error).context("creating output file"))
+            })?;
             let mut writer = std::io::BufWriter::new(file);
             output::write_timeline(&mut writer, &report, &summary, format, false)?;
         }
@@ -222,7 +280,10 @@ pub(crate) fn run(args: &ScanArgs, globals: &Globals) -> anyhow::Result<()> {
         output::print_summary(&summary, &report, globals.verbose);
     }
     if let Some(threshold) = args.fail_on
-        && report.detections.iter().any(|d| report.rules.rule(d.rule).meta.level.is_some_and(|level| level >= threshold))
+        && report
+            .detections
+            .iter()
+            .any(|d| report.rules.rule(d.rule).meta.level.is_some_and(|level| level >= threshold))
     {
         return Err(Exit::Findings.into());
     }
@@ -289,7 +350,12 @@ pub(crate) fn summarize(report: &ScanReport) -> Summary {
             .take(10)
             .map(|(rule, count)| {
                 let meta = &report.rules.rule(rule).meta;
-                TopRule { title: meta.title.clone(), id: meta.id.clone(), level: meta.level, detections: count }
+                TopRule {
+                    title: meta.title.clone(),
+                    id: meta.id.clone(),
+                    level: meta.level,
+                    detections: count,
+                }
             })
             .collect(),
         rule_load_seconds: report.load_time.as_secs_f64(),

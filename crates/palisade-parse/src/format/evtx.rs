@@ -14,7 +14,9 @@ use crate::format::windows;
 /// Returns an error when the file header is not an EVTX header.
 pub fn read(bytes: Vec<u8>, threads: usize) -> Result<impl Iterator<Item = Result<Event>>> {
     let settings = ParserSettings::default().num_threads(threads).separate_json_attributes(false);
-    let mut parser = EvtxParser::from_buffer(bytes).map_err(|error| ParseError::Evtx(error.to_string()))?.with_configuration(settings);
+    let mut parser = EvtxParser::from_buffer(bytes)
+        .map_err(|error| ParseError::Evtx(error.to_string()))?
+        .with_configuration(settings);
     let records: Vec<Result<Event>> = parser
         .records_json_value()
         .map(|record| match record {

@@ -10,7 +10,9 @@ use crate::format::windows;
 /// Converts one JSON document into an event, recognising its shape.
 #[must_use]
 pub fn event_from_document(document: &Json) -> Event {
-    if document.get("Event").is_some_and(|inner| inner.get("System").is_some()) || document.get("System").is_some_and(Json::is_object) {
+    if document.get("Event").is_some_and(|inner| inner.get("System").is_some())
+        || document.get("System").is_some_and(Json::is_object)
+    {
         return windows::from_evtx_json(document);
     }
     if document.get("winlog").is_some_and(Json::is_object) {
@@ -32,10 +34,13 @@ pub fn event_from_document(document: &Json) -> Event {
 /// the event or the error of that line, so one bad line does not hide the rest.
 #[must_use]
 pub fn read_documents(bytes: &[u8]) -> Vec<Result<Event>> {
-    let trimmed_start = bytes.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(bytes.len());
+    let trimmed_start =
+        bytes.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(bytes.len());
     if bytes.get(trimmed_start) == Some(&b'[') {
         return match serde_json::from_slice::<Vec<Json>>(bytes) {
-            Ok(documents) => documents.iter().map(|document| Ok(event_from_document(document))).collect(),
+            Ok(documents) => {
+                documents.iter().map(|document| Ok(event_from_document(document))).collect()
+            }
             Err(error) => vec![Err(json_error(&error))],
         };
     }
@@ -61,11 +66,13 @@ pub fn read_lines(bytes: &[u8]) -> Vec<Result<Event>> {
         .enumerate()
         .filter(|(_, line)| line.iter().any(|byte| !byte.is_ascii_whitespace()))
         .map(|(idx, line)| {
-            serde_json::from_slice::<Json>(line).map(|document| event_from_document(&document)).map_err(|error| ParseError::Json {
-                line: idx + 1,
-                column: error.column(),
-                message: error.to_string(),
-            })
+            serde_json::from_slice::<Json>(line)
+                .map(|document| event_from_document(&document))
+                .map_err(|error| ParseError::Json {
+                    line: idx + 1,
+                    column: error.column(),
+                    message: error.to_string(),
+                })
         })
         .collect()
 }

@@ -129,7 +129,8 @@ pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Box<str>, Valu
     match value {
         Json::Object(object) => {
             for (name, child) in object {
-                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+                let path =
+                    if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
                 flatten_into(&path, child, fields);
             }
         }
@@ -139,7 +140,10 @@ pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Box<str>, Valu
             }
         }
         Json::Array(items) => {
-            fields.push((prefix.into(), Value::List(items.iter().filter_map(Value::from_json_scalar).collect())));
+            fields.push((
+                prefix.into(),
+                Value::List(items.iter().filter_map(Value::from_json_scalar).collect()),
+            ));
         }
         scalar => {
             if let Some(converted) = Value::from_json_scalar(scalar) {
@@ -170,7 +174,9 @@ pub fn from_winlogbeat_json(document: &Json) -> Event {
             if let Some(value) = winlog.get(name) {
                 // Winlogbeat writes event_id as a string; Sigma rules compare it as a number.
                 let value = match (target, value) {
-                    ("EventID" | "EventRecordID", Json::String(text)) => text.parse::<i64>().map_or_else(|_| Json::String(text.clone()), Json::from),
+                    ("EventID" | "EventRecordID", Json::String(text)) => {
+                        text.parse::<i64>().map_or_else(|_| Json::String(text.clone()), Json::from)
+                    }
                     _ => value.clone(),
                 };
                 push_scalar(target, &value, &mut fields);
@@ -183,7 +189,10 @@ pub fn from_winlogbeat_json(document: &Json) -> Event {
         }
     }
     flatten_into("", document, &mut fields);
-    let timestamp = document.get("@timestamp").and_then(Json::as_str).and_then(|text| text.parse::<Timestamp>().ok());
+    let timestamp = document
+        .get("@timestamp")
+        .and_then(Json::as_str)
+        .and_then(|text| text.parse::<Timestamp>().ok());
     let mut event = Event::from_fields(fields);
     event.set_timestamp(timestamp);
     event

@@ -9,7 +9,11 @@ pub(crate) fn root() -> Option<PathBuf> {
     if root.join("sigma-rules").is_dir() {
         return Some(root);
     }
-    assert!(std::env::var_os("CI").is_none(), "the shared corpus is missing at {} and CI=true", root.display());
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the shared corpus is missing at {} and CI=true",
+        root.display()
+    );
     eprintln!("\n!!! SKIPPED: shared corpus not found at {} !!!\n", root.display());
     None
 }
@@ -21,7 +25,9 @@ pub(crate) fn rule_sources(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
             let entry = entry.expect("walk rules");
             let path = entry.path();
-            if entry.file_type().is_file() && path.extension().is_some_and(|ext| ext == "yml" || ext == "yaml") {
+            if entry.file_type().is_file()
+                && path.extension().is_some_and(|ext| ext == "yml" || ext == "yaml")
+            {
                 sources.push((path.to_owned(), std::fs::read_to_string(path).expect("read rule")));
             }
         }
@@ -31,5 +37,8 @@ pub(crate) fn rule_sources(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
 
 /// The three SigmaHQ rule folders of the corpus.
 pub(crate) fn rule_dirs(root: &Path) -> Vec<PathBuf> {
-    ["rules", "rules-emerging-threats", "rules-threat-hunting"].iter().map(|dir| root.join("sigma-rules").join(dir)).collect()
+    ["rules", "rules-emerging-threats", "rules-threat-hunting"]
+        .iter()
+        .map(|dir| root.join("sigma-rules").join(dir))
+        .collect()
 }

@@ -14,8 +14,10 @@ use std::path::PathBuf;
 use palisade_sigma::{Loader, Mapping};
 
 fn cases_path() -> PathBuf {
-    std::env::var_os("PALISADE_DIFFERENTIAL_CASES")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/differential/cases.jsonl"), PathBuf::from)
+    std::env::var_os("PALISADE_DIFFERENTIAL_CASES").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/differential/cases.jsonl"),
+        PathBuf::from,
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -31,8 +33,15 @@ struct Case {
 fn engine_agrees_with_pysigma() {
     let path = cases_path();
     let Ok(text) = std::fs::read_to_string(&path) else {
-        assert!(std::env::var_os("CI").is_none(), "differential cases missing at {}; .ci/run generates them", path.display());
-        eprintln!("\n!!! SKIPPED: no pySigma differential cases at {} (run tools/differential/pysigma_cases.py) !!!\n", path.display());
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "differential cases missing at {}; .ci/run generates them",
+            path.display()
+        );
+        eprintln!(
+            "\n!!! SKIPPED: no pySigma differential cases at {} (run tools/differential/pysigma_cases.py) !!!\n",
+            path.display()
+        );
         return;
     };
     let loader = Loader::new(Mapping::default());
@@ -45,7 +54,11 @@ fn engine_agrees_with_pysigma() {
         let case: Case = serde_json::from_str(line).expect("valid case line");
         let set = loader.load(&[(PathBuf::from(&case.path), case.yaml.clone())]);
         if set.rules().len() != 1 {
-            failures.push(format!("{}: pySigma converts it but we do not load it: {:?}", case.path, set.diagnostics()));
+            failures.push(format!(
+                "{}: pySigma converts it but we do not load it: {:?}",
+                case.path,
+                set.diagnostics()
+            ));
             continue;
         }
         rules += 1;
@@ -60,7 +73,8 @@ fn engine_agrees_with_pysigma() {
                 continue;
             }
             let prefix = format!("event {idx}:");
-            let message = format!("{} event {idx}: ours={ours} pysigma={theirs} {}", case.path, document);
+            let message =
+                format!("{} event {idx}: ours={ours} pysigma={theirs} {}", case.path, document);
             if case.notes.iter().any(|note| note.starts_with(&prefix)) {
                 known_deviations.push(message);
             } else {
@@ -68,10 +82,19 @@ fn engine_agrees_with_pysigma() {
             }
         }
     }
-    eprintln!("differential: {rules} rules, {events} events, {agreed} verdicts agree, {} known pySigma deviations, {} unexplained", known_deviations.len(), failures.len());
+    eprintln!(
+        "differential: {rules} rules, {events} events, {agreed} verdicts agree, {} known pySigma deviations, {} unexplained",
+        known_deviations.len(),
+        failures.len()
+    );
     for deviation in &known_deviations {
         eprintln!("  known deviation: {deviation}");
     }
     assert!(rules >= 500, "only {rules} rules compared; the acceptance asks for at least 500");
-    assert!(failures.is_empty(), "{} unexplained disagreements:\n{}", failures.len(), failures.iter().take(60).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} unexplained disagreements:\n{}",
+        failures.len(),
+        failures.iter().take(60).cloned().collect::<Vec<_>>().join("\n")
+    );
 }
