@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::condition::{self, Condition, OfTarget, Quantifier};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::matcher::{
+    Glob, Pieces,
     Expr, FieldPred, KeywordPred, Matcher, NumOp, Regex, StrKind, StrKindTag, StrMatcher, TimePart,
 };
 use crate::modifier::{Modifier, ModifierSet, split_key};
@@ -492,6 +493,25 @@ fn str_matcher(string: &SigmaString, cased: bool) -> Result<StrMatcher, String> 
             memchr::memmem::Finder::new(fold(text).as_bytes()).into_owned(),
         )),
         [Piece::Many] => StrKind::Any,
+        pieces if !pieces.contains(&Piece::One) => {
+            // `*` only: prefix, suffix and ordered substrings; no regex needed.
+            let mut literals: Vec<String> = Vec::new();
+            for piece in pieces {
+                if let Piece::Lit(text) = piece {
+                    literals.push(fold(text));
+                }
+            }
+            let prefix = matches!(pieces.first(), Some(Piece::Lit(_))).then(|| literals.remove(0));
+            let suffix = if matches!(pieces.last(), Some(Piece::Lit(_))) { literals.pop() } else { None };
+            StrKind::Pieces(Box::new(Pieces {
+                prefix,
+                middle: literals
+                    .iter()
+                    .map(|text| memchr::memmem::Finder::new(text.as_bytes()).into_owned())
+                    .collect(),
+                suffix,
+            }))
+        }
         pieces => {
             let mut regex = String::from("(?s)^");
             for piece in pieces {
@@ -502,9 +522,11 @@ fn str_matcher(string: &SigmaString, cased: bool) -> Result<StrMatcher, String> 
                 }
             }
             regex.push('$');
-            StrKind::Glob(
-                regex::Regex::new(&regex).map_err(|error| format!("wildcard pattern: {error}"))?,
-            )
+            StrKind::Glob(Box::new(Glob {
+                regex: regex::Regex::new(&regex)
+                    .map_err(|error| format!("wildcard pattern: {error}"))?,
+                literal: string.longest_literal().map(fold),
+            }))
         }
     };
     Ok(StrMatcher { kind, cased })

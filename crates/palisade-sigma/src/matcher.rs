@@ -166,8 +166,56 @@ pub enum StrKind {
     Contains(Box<memmem::Finder<'static>>),
     /// `*` alone: any value (but the field must be present and not null).
     Any,
-    /// Any other wildcard shape, as an anchored regex.
-    Glob(regex::Regex),
+    /// `*` wildcards between literals: an optional prefix and suffix and substrings in order.
+    Pieces(Box<Pieces>),
+    /// Any other wildcard shape (with `?`), as an anchored regex.
+    Glob(Box<Glob>),
+}
+
+/// A `*`-only wildcard pattern split at its stars.
+#[derive(Debug, Clone)]
+pub struct Pieces {
+    /// Text the value starts with (no leading `*`).
+    pub prefix: Option<String>,
+    /// Substrings that follow each other, between the prefix and the suffix.
+    pub middle: Vec<memmem::Finder<'static>>,
+    /// Text the value ends with (no trailing `*`).
+    pub suffix: Option<String>,
+}
+
+impl Pieces {
+    fn is_match(&self, text: &str) -> bool {
+        let prefix_len = self.prefix.as_ref().map_or(0, String::len);
+        let suffix_len = self.suffix.as_ref().map_or(0, String::len);
+        if prefix_len + suffix_len > text.len()
+            || !self.prefix.as_ref().is_none_or(|prefix| text.starts_with(prefix.as_str()))
+            || !self.suffix.as_ref().is_none_or(|suffix| text.ends_with(suffix.as_str()))
+        {
+            return false;
+        }
+        let mut rest = &text.as_bytes()[prefix_len..text.len() - suffix_len];
+        for finder in &self.middle {
+            match finder.find(rest) {
+                Some(at) => rest = &rest[at + finder.needle().len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+
+    fn longest_literal(&self) -> Option<String> {
+        let middle = self.middle.iter().map(|finder| String::from_utf8_lossy(finder.needle()).into_owned());
+        self.prefix.iter().cloned().chain(middle).chain(self.suffix.iter().cloned()).max_by_key(String::len)
+    }
+}
+
+/// A wildcard pattern with `?`, as an anchored regex, with its longest literal for the index.
+#[derive(Debug, Clone)]
+pub struct Glob {
+    /// The anchored regex.
+    pub regex: regex::Regex,
+    /// The longest literal piece (folded), if any.
+    pub literal: Option<String>,
 }
 
 impl StrMatcher {
@@ -180,7 +228,8 @@ impl StrMatcher {
             StrKind::Suffix(needle) => text.ends_with(needle.as_str()),
             StrKind::Contains(finder) => finder.find(text.as_bytes()).is_some(),
             StrKind::Any => true,
-            StrKind::Glob(regex) => regex.is_match(text),
+            StrKind::Pieces(pieces) => pieces.is_match(text),
+            StrKind::Glob(glob) => glob.regex.is_match(text),
         }
     }
 
@@ -194,6 +243,14 @@ impl StrMatcher {
             }
             Value::List(items) => items.iter().any(|item| self.matches_value(item)),
             Value::Null => false,
+            Value::Int(int) => match &self.kind {
+                // The common `EventID: 4688` case, without formatting the number.
+                StrKind::Exact(needle) => {
+                    let canonical = needle.len() == 1 || !(needle.starts_with(['0', '+']) || needle.starts_with("-0"));
+                    canonical && needle.parse::<i64>().is_ok_and(|wanted| wanted == *int)
+                }
+                _ => self.is_match(&int.to_string()),
+            },
             other => other.to_text().is_some_and(|text| self.is_match(&text)),
         }
     }
@@ -206,7 +263,9 @@ impl StrMatcher {
                 needle.clone()
             }
             StrKind::Contains(finder) => String::from_utf8_lossy(finder.needle()).into_owned(),
-            StrKind::Any | StrKind::Glob(_) => return None,
+            StrKind::Pieces(pieces) => pieces.longest_literal()?,
+            StrKind::Glob(glob) => glob.literal.clone()?,
+            StrKind::Any => return None,
         };
         Some(if self.cased { literal.to_lowercase() } else { literal })
     }
