@@ -61,41 +61,148 @@ fn kind_by_extension(path: &Path) -> Option<InputKind> {
     }
 }
 
-/// What reading one file produced.
-pub(crate) struct FileEvents {
-    pub(crate) events: Vec<Event>,
-    /// Records or lines that could not be read, with the reason.
-    pub(crate) errors: Vec<String>,
+/// What reading one file produced, besides its events.
+#[derive(Debug, Default)]
+pub(crate) struct ReadStats {
+    /// Records or lines read as events.
+    pub(crate) events: u64,
+    /// Records or lines that could not be read.
+    pub(crate) errors: u64,
+    /// The first few reasons, for the summary.
+    pub(crate) first_errors: Vec<String>,
 }
 
-/// Reads one input into events. A file that cannot be opened at all is an error; damaged
-/// records inside it are counted and reported, and the rest of the file is still read.
-pub(crate) fn read(input: &Input) -> anyhow::Result<FileEvents> {
-    let bytes = fs_err::read(&input.path)?;
-    let mut events = Vec::new();
-    let mut errors = Vec::new();
+impl ReadStats {
+    fn error(&mut self, message: String) {
+        self.errors += 1;
+        if self.first_errors.len() < 5 {
+            self.first_errors.push(message);
+        }
+    }
+}
+
+/// Events are handed to the matcher in batches of this many, so that memory stays bounded
+/// whatever the file size and every batch is matched on all cores.
+pub(crate) const BATCH: usize = 8192;
+
+/// JSON lines are read in blocks of this many bytes (cut at a line end).
+const BLOCK: usize = 16 * 1024 * 1024;
+
+/// Reads one input and hands its events to `sink` in batches. A file that cannot be opened
+/// at all is an error; damaged records or lines inside it are counted, and the rest is read.
+pub(crate) fn read_batches(
+    input: &Input,
+    mut sink: impl FnMut(Vec<Event>),
+) -> anyhow::Result<ReadStats> {
+    let mut stats = ReadStats::default();
+    let mut batch = Vec::with_capacity(BATCH);
     match input.kind {
         InputKind::Evtx => {
+            let bytes = fs_err::read(&input.path)?;
             // Large files are parsed chunk-parallel; small ones are many, so they run one per
             // thread and the file-level parallelism keeps the cores busy.
             let threads = if input.size > 16 * 1024 * 1024 { 0 } else { 1 };
-            let records = palisade_parse::format::evtx::read(bytes, threads)
-                .with_context(|| format!("{} is not a readable EVTX file", input.path.display()))?;
-            for record in records {
-                match record {
-                    Ok(event) => events.push(event),
-                    Err(error) => errors.push(error.to_string()),
+            palisade_parse::format::evtx::for_each(bytes, threads, |record| match record {
+                Ok(event) => {
+                    stats.events += 1;
+                    batch.push(event);
+                    if batch.len() == BATCH {
+                        sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
                 }
-            }
+                Err(error) => stats.error(error.to_string()),
+            })
+            .with_context(|| format!("{} is not a readable EVTX file", input.path.display()))?;
+        }
+        InputKind::Json if looks_like_json_lines(&input.path)? => {
+            read_json_lines(input, &mut stats, &mut sink)?;
         }
         InputKind::Json => {
+            let bytes = fs_err::read(&input.path)?;
             for record in palisade_parse::format::json::read_documents(&bytes) {
                 match record {
-                    Ok(event) => events.push(event),
-                    Err(error) => errors.push(error.to_string()),
+                    Ok(event) => {
+                        stats.events += 1;
+                        batch.push(event);
+                        if batch.len() == BATCH {
+                            sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        }
+                    }
+                    Err(error) => stats.error(error.to_string()),
                 }
             }
         }
     }
-    Ok(FileEvents { events, errors })
+    if !batch.is_empty() {
+        sink(batch);
+    }
+    Ok(stats)
+}
+
+/// JSON lines when the first line alone is a complete JSON object.
+fn looks_like_json_lines(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read as _;
+    let mut head = vec![0u8; 1 << 20];
+    let mut file = fs_err::File::open(path)?;
+    let read = file.read(&mut head)?;
+    head.truncate(read);
+    let Some(end) = head.iter().position(|byte| *byte == b'\n') else { return Ok(false) };
+    let first = &head[..end];
+    Ok(first.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'{')
+        && serde_json::from_slice::<serde_json::Value>(first).is_ok())
+}
+
+/// Streams a JSON-lines file in blocks; the lines of each block are parsed on all cores.
+fn read_json_lines(
+    input: &Input,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(Vec<Event>),
+) -> anyhow::Result<()> {
+    use rayon::prelude::*;
+    use std::io::Read as _;
+    let mut file = fs_err::File::open(&input.path)?;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut line_offset = 0usize;
+    let mut block = vec![0u8; BLOCK];
+    loop {
+        let read = file.read(&mut block)?;
+        let at_end = read == 0;
+        carry.extend_from_slice(&block[..read]);
+        let cut = if at_end {
+            carry.len()
+        } else {
+            match carry.iter().rposition(|byte| *byte == b'\n') {
+                Some(pos) => pos + 1,
+                None => continue,
+            }
+        };
+        let lines: Vec<&[u8]> = carry[..cut].split(|byte| *byte == b'\n').collect();
+        let parsed: Vec<(usize, Result<Event, String>)> = lines
+            .par_iter()
+            .enumerate()
+            .filter(|(_, line)| line.iter().any(|byte| !byte.is_ascii_whitespace()))
+            .map(|(idx, line)| {
+                let result = palisade_parse::format::json_fast::event_from_slice(line)
+                    .map_err(|error| format!("line {}: {error}", line_offset + idx + 1));
+                (idx, result)
+            })
+            .collect();
+        line_offset += lines.len().saturating_sub(1);
+        let mut events = Vec::with_capacity(parsed.len());
+        for (_, result) in parsed {
+            match result {
+                Ok(event) => events.push(event),
+                Err(message) => stats.error(message),
+            }
+        }
+        stats.events += events.len() as u64;
+        while !events.is_empty() {
+            let rest = events.split_off(events.len().min(BATCH));
+            sink(std::mem::replace(&mut events, rest));
+        }
+        carry.drain(..cut);
+        if at_end {
+            return Ok(());
+        }
+    }
 }

@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// Scanning allocates many small strings on every core; mimalloc's per-thread heaps cut the
+/// allocator's share of a scan from about a third (glibc malloc) to a few percent.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Palisade: an open-source Security Operations platform in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "palisade", version, about, propagate_version = true, max_term_width = 100)]

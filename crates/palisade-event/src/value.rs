@@ -51,7 +51,7 @@ pub enum Value {
     Null,
     /// A boolean.
     Bool(bool),
-    /// A signed integer; unsigned values above `i64::MAX` are kept as [`Value::Float`] or text.
+    /// A signed integer; unsigned values above `i64::MAX` are kept exact as text.
     Int(i64),
     /// A floating-point number.
     Float(f64),
@@ -96,6 +96,9 @@ impl Value {
             serde_json::Value::Number(number) => {
                 if let Some(int) = number.as_i64() {
                     Value::Int(int)
+                } else if let Some(unsigned) = number.as_u64() {
+                    // Above i64::MAX: kept exact as text rather than rounded through f64.
+                    Value::Str(Text::new(unsigned.to_string()))
                 } else if let Some(float) = number.as_f64() {
                     Value::Float(float)
                 } else {

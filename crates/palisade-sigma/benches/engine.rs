@@ -18,8 +18,13 @@ fn rule_sources(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
     let mut sources = Vec::new();
     for dir in dirs {
         for entry in walkdir::WalkDir::new(dir).sort_by_file_name().into_iter().flatten() {
-            if entry.file_type().is_file() && entry.path().extension().is_some_and(|ext| ext == "yml") {
-                sources.push((entry.path().to_owned(), std::fs::read_to_string(entry.path()).expect("read rule")));
+            if entry.file_type().is_file()
+                && entry.path().extension().is_some_and(|ext| ext == "yml")
+            {
+                sources.push((
+                    entry.path().to_owned(),
+                    std::fs::read_to_string(entry.path()).expect("read rule"),
+                ));
             }
         }
     }
@@ -28,12 +33,18 @@ fn rule_sources(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
 
 fn windows_rule_dirs() -> Vec<PathBuf> {
     let root = corpus().join("sigma-rules");
-    vec![root.join("rules/windows"), root.join("rules-emerging-threats"), root.join("rules-threat-hunting/windows")]
+    vec![
+        root.join("rules/windows"),
+        root.join("rules-emerging-threats"),
+        root.join("rules-threat-hunting/windows"),
+    ]
 }
 
 fn corpus_events() -> Vec<Event> {
     let mut events = Vec::new();
-    for entry in walkdir::WalkDir::new(corpus().join("evtx")).sort_by_file_name().into_iter().flatten() {
+    for entry in
+        walkdir::WalkDir::new(corpus().join("evtx")).sort_by_file_name().into_iter().flatten()
+    {
         if entry.path().extension().is_some_and(|ext| ext == "evtx") {
             let bytes = std::fs::read(entry.path()).expect("read evtx");
             events.extend(palisade_parse::format::evtx::read(bytes, 1).expect("evtx").flatten());
@@ -47,7 +58,11 @@ fn benches(c: &mut Criterion) {
         eprintln!("!!! shared corpus missing; skipping engine benchmarks");
         return;
     }
-    let all_rules = rule_sources(&[corpus().join("sigma-rules/rules"), corpus().join("sigma-rules/rules-emerging-threats"), corpus().join("sigma-rules/rules-threat-hunting")]);
+    let all_rules = rule_sources(&[
+        corpus().join("sigma-rules/rules"),
+        corpus().join("sigma-rules/rules-emerging-threats"),
+        corpus().join("sigma-rules/rules-threat-hunting"),
+    ]);
     let loader = Loader::new(Mapping::new(Pipeline::builtin()));
     let mut group = c.benchmark_group("compile");
     group.sample_size(10);
@@ -63,10 +78,20 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("evtx_corpus_one_thread", |b| {
         let mut scratch = windows.scratch();
-        b.iter(|| events.iter().map(|event| windows.matches(event, &mut scratch).len()).sum::<usize>());
+        b.iter(|| {
+            events.iter().map(|event| windows.matches(event, &mut scratch).len()).sum::<usize>()
+        });
     });
     group.bench_function("evtx_corpus_all_threads", |b| {
-        b.iter(|| events.par_iter().map_init(|| windows.scratch(), |scratch, event| windows.matches(event, scratch).len()).sum::<usize>());
+        b.iter(|| {
+            events
+                .par_iter()
+                .map_init(
+                    || windows.scratch(),
+                    |scratch, event| windows.matches(event, scratch).len(),
+                )
+                .sum::<usize>()
+        });
     });
     group.finish();
 }

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use crate::condition::{self, Condition, OfTarget, Quantifier};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::matcher::{
-    Glob, Pieces,
-    Expr, FieldPred, KeywordPred, Matcher, NumOp, Regex, StrKind, StrKindTag, StrMatcher, TimePart,
+    Expr, FieldPred, Glob, KeywordPred, Matcher, NumOp, Pieces, Regex, StrKind, StrKindTag,
+    StrMatcher, TimePart,
 };
 use crate::modifier::{Modifier, ModifierSet, split_key};
 use crate::pattern::{self, Piece, SigmaString};
@@ -502,7 +502,8 @@ fn str_matcher(string: &SigmaString, cased: bool) -> Result<StrMatcher, String> 
                 }
             }
             let prefix = matches!(pieces.first(), Some(Piece::Lit(_))).then(|| literals.remove(0));
-            let suffix = if matches!(pieces.last(), Some(Piece::Lit(_))) { literals.pop() } else { None };
+            let suffix =
+                if matches!(pieces.last(), Some(Piece::Lit(_))) { literals.pop() } else { None };
             StrKind::Pieces(Box::new(Pieces {
                 prefix,
                 middle: literals

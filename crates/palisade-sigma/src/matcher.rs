@@ -204,8 +204,14 @@ impl Pieces {
     }
 
     fn longest_literal(&self) -> Option<String> {
-        let middle = self.middle.iter().map(|finder| String::from_utf8_lossy(finder.needle()).into_owned());
-        self.prefix.iter().cloned().chain(middle).chain(self.suffix.iter().cloned()).max_by_key(String::len)
+        let middle =
+            self.middle.iter().map(|finder| String::from_utf8_lossy(finder.needle()).into_owned());
+        self.prefix
+            .iter()
+            .cloned()
+            .chain(middle)
+            .chain(self.suffix.iter().cloned())
+            .max_by_key(String::len)
     }
 }
 
@@ -246,7 +252,8 @@ impl StrMatcher {
             Value::Int(int) => match &self.kind {
                 // The common `EventID: 4688` case, without formatting the number.
                 StrKind::Exact(needle) => {
-                    let canonical = needle.len() == 1 || !(needle.starts_with(['0', '+']) || needle.starts_with("-0"));
+                    let canonical = needle.len() == 1
+                        || !(needle.starts_with(['0', '+']) || needle.starts_with("-0"));
                     canonical && needle.parse::<i64>().is_ok_and(|wanted| wanted == *int)
                 }
                 _ => self.is_match(&int.to_string()),

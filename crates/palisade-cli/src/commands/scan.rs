@@ -154,47 +154,45 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
         .par_iter()
         .enumerate()
         .map(|(file_idx, input)| {
-            let outcome = match inputs::read(input) {
+            let mut detections: Vec<Detection> = Vec::new();
+            let read = inputs::read_batches(input, |batch| {
+                let found: Vec<Detection> = batch
+                    .into_par_iter()
+                    .map_init(
+                        || rules.scratch(),
+                        |scratch, event| {
+                            let hits = rules.matches(&event, scratch);
+                            match hits {
+                                [] => Vec::new(),
+                                [only] => vec![Detection { rule: *only, file: file_idx, event }],
+                                many => many
+                                    .iter()
+                                    .map(|&rule| Detection {
+                                        rule,
+                                        file: file_idx,
+                                        event: event.clone(),
+                                    })
+                                    .collect(),
+                            }
+                        },
+                    )
+                    .flatten()
+                    .collect();
+                detections.extend(found);
+            });
+            let outcome = match read {
                 Err(error) => FileOutcome {
                     detections: Vec::new(),
                     events: 0,
                     record_errors: 0,
                     failure: Some(format!("{error:#}")),
                 },
-                Ok(read) => {
-                    let events = read.events.len() as u64;
-                    let detections: Vec<Detection> = read
-                        .events
-                        .into_par_iter()
-                        .map_init(
-                            || rules.scratch(),
-                            |scratch, event| {
-                                let hits = rules.matches(&event, scratch);
-                                match hits {
-                                    [] => Vec::new(),
-                                    [only] => {
-                                        vec![Detection { rule: *only, file: file_idx, event }]
-                                    }
-                                    many => many
-                                        .iter()
-                                        .map(|&rule| Detection {
-                                            rule,
-                                            file: file_idx,
-                                            event: event.clone(),
-                                        })
-                                        .collect(),
-                                }
-                            },
-                        )
-                        .flatten()
-                        .collect();
-                    FileOutcome {
-                        detections,
-                        events,
-                        record_errors: read.errors.len() as u64,
-                        failure: None,
-                    }
-                }
+                Ok(stats) => FileOutcome {
+                    detections,
+                    events: stats.events,
+                    record_errors: stats.errors,
+                    failure: None,
+                },
             };
             bar.inc(input.size);
             outcome

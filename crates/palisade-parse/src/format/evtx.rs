@@ -13,13 +13,23 @@ use crate::format::windows;
 /// # Errors
 /// Returns an error when the file header is not an EVTX header.
 pub fn read(bytes: Vec<u8>, threads: usize) -> Result<impl Iterator<Item = Result<Event>>> {
+    let mut records = Vec::new();
+    for_each(bytes, threads, |record| records.push(record))?;
+    Ok(records.into_iter())
+}
+
+/// Streams the records of an EVTX file held in memory to `sink`, in file order, without
+/// collecting them: memory stays bounded by what the sink keeps.
+///
+/// # Errors
+/// Returns an error when the file header is not an EVTX header.
+pub fn for_each(bytes: Vec<u8>, threads: usize, mut sink: impl FnMut(Result<Event>)) -> Result<()> {
     let settings = ParserSettings::default().num_threads(threads).separate_json_attributes(false);
     let mut parser = EvtxParser::from_buffer(bytes)
         .map_err(|error| ParseError::Evtx(error.to_string()))?
         .with_configuration(settings);
-    let records: Vec<Result<Event>> = parser
-        .records_json_value()
-        .map(|record| match record {
+    for record in parser.records_json_value() {
+        sink(match record {
             Ok(record) => {
                 let mut event = windows::from_evtx_json(&record.data);
                 if event.timestamp().is_none() {
@@ -28,9 +38,9 @@ pub fn read(bytes: Vec<u8>, threads: usize) -> Result<impl Iterator<Item = Resul
                 Ok(event)
             }
             Err(error) => Err(ParseError::Evtx(error.to_string())),
-        })
-        .collect();
-    Ok(records.into_iter())
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

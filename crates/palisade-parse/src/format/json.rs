@@ -66,13 +66,11 @@ pub fn read_lines(bytes: &[u8]) -> Vec<Result<Event>> {
         .enumerate()
         .filter(|(_, line)| line.iter().any(|byte| !byte.is_ascii_whitespace()))
         .map(|(idx, line)| {
-            serde_json::from_slice::<Json>(line)
-                .map(|document| event_from_document(&document))
-                .map_err(|error| ParseError::Json {
-                    line: idx + 1,
-                    column: error.column(),
-                    message: error.to_string(),
-                })
+            crate::format::json_fast::event_from_slice(line).map_err(|error| ParseError::Json {
+                line: idx + 1,
+                column: error.column(),
+                message: error.to_string(),
+            })
         })
         .collect()
 }

@@ -2,4 +2,5 @@
 
 pub mod evtx;
 pub mod json;
+pub mod json_fast;
 pub mod windows;

@@ -159,34 +159,8 @@ pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Box<str>, Valu
 #[must_use]
 pub fn from_winlogbeat_json(document: &Json) -> Event {
     let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(48);
-    if let Some(winlog) = document.get("winlog").and_then(Json::as_object) {
-        for (name, target) in [
-            ("channel", "Channel"),
-            ("event_id", "EventID"),
-            ("computer_name", "Computer"),
-            ("provider_name", "Provider_Name"),
-            ("provider_guid", "Provider_Guid"),
-            ("record_id", "EventRecordID"),
-            ("task", "Task"),
-            ("opcode", "Opcode"),
-            ("version", "Version"),
-        ] {
-            if let Some(value) = winlog.get(name) {
-                // Winlogbeat writes event_id as a string; Sigma rules compare it as a number.
-                let value = match (target, value) {
-                    ("EventID" | "EventRecordID", Json::String(text)) => {
-                        text.parse::<i64>().map_or_else(|_| Json::String(text.clone()), Json::from)
-                    }
-                    _ => value.clone(),
-                };
-                push_scalar(target, &value, &mut fields);
-            }
-        }
-        for section in ["event_data", "user_data"] {
-            if let Some(data) = winlog.get(section) {
-                flatten_data(data, &mut fields);
-            }
-        }
+    if let Some(winlog) = document.get("winlog") {
+        winlog_fields(winlog, &mut fields);
     }
     flatten_into("", document, &mut fields);
     let timestamp = document
@@ -196,6 +170,39 @@ pub fn from_winlogbeat_json(document: &Json) -> Event {
     let mut event = Event::from_fields(fields);
     event.set_timestamp(timestamp);
     event
+}
+
+/// Adds the Sigma Windows names for a Winlogbeat `winlog` object (`Channel`, `EventID`, ...,
+/// and the `event_data` / `user_data` fields by their own names).
+pub fn winlog_fields(winlog: &Json, fields: &mut Vec<(Box<str>, Value)>) {
+    let Some(winlog) = winlog.as_object() else { return };
+    for (name, target) in [
+        ("channel", "Channel"),
+        ("event_id", "EventID"),
+        ("computer_name", "Computer"),
+        ("provider_name", "Provider_Name"),
+        ("provider_guid", "Provider_Guid"),
+        ("record_id", "EventRecordID"),
+        ("task", "Task"),
+        ("opcode", "Opcode"),
+        ("version", "Version"),
+    ] {
+        if let Some(value) = winlog.get(name) {
+            // Winlogbeat writes event_id as a string; Sigma rules compare it as a number.
+            let value = match (target, value) {
+                ("EventID" | "EventRecordID", Json::String(text)) => {
+                    text.parse::<i64>().map_or_else(|_| Json::String(text.clone()), Json::from)
+                }
+                _ => value.clone(),
+            };
+            push_scalar(target, &value, fields);
+        }
+    }
+    for section in ["event_data", "user_data"] {
+        if let Some(data) = winlog.get(section) {
+            flatten_data(data, fields);
+        }
+    }
 }
 
 #[cfg(test)]

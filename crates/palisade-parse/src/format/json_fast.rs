@@ -1,0 +1,289 @@
+//! Direct JSON-to-event reading: the document is flattened while it is deserialized, with no
+//! intermediate `serde_json::Value` tree. This is the hot path for JSON lines (generic, ECS and
+//! flat Windows events); the nested Windows shapes (`Event` and `winlog` objects) are captured
+//! as values and handed to the Windows flattening, so every shape gives the same event as
+//! [`super::json::event_from_document`].
+
+use std::fmt;
+
+use palisade_event::{Event, Text, Timestamp, Value};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
+
+use crate::format::windows;
+
+/// Keys whose top-level string value is taken as the event time, in order of preference.
+const TIME_KEYS: [&str; 5] = ["@timestamp", "timestamp", "time", "eventTime", "ts"];
+
+/// Reads one JSON document into an event.
+///
+/// # Errors
+/// Returns the JSON error when the document is not valid JSON.
+pub fn event_from_slice(bytes: &[u8]) -> Result<Event, serde_json::Error> {
+    let mut state = Top::default();
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    TopSeed(&mut state).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(state.finish())
+}
+
+#[derive(Default)]
+struct Top {
+    fields: Vec<(Box<str>, Value)>,
+    windows_event: Option<Json>,
+    winlog: Option<Json>,
+    time: Option<(usize, String)>,
+    scalar_document: bool,
+}
+
+impl Top {
+    fn finish(mut self) -> Event {
+        if let Some(inner) = self.windows_event.take()
+            && inner.get("System").is_some()
+        {
+            return windows::from_evtx_json(&serde_json::json!({ "Event": inner }));
+        }
+        if let Some(winlog) = self.winlog.take() {
+            windows::winlog_fields(&winlog, &mut self.fields);
+            windows::flatten_into("winlog", &winlog, &mut self.fields);
+        }
+        let mut event = Event::from_fields(self.fields);
+        event.set_timestamp(self.time.and_then(|(_, text)| text.parse::<Timestamp>().ok()));
+        event
+    }
+}
+
+struct TopSeed<'a>(&'a mut Top);
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let state = self.0;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Event" if state.windows_event.is_none() => {
+                    let value: Json = map.next_value()?;
+                    if value.is_object() && value.get("System").is_some() {
+                        state.windows_event = Some(value);
+                    } else {
+                        windows::flatten_into("Event", &value, &mut state.fields);
+                    }
+                }
+                "winlog" if state.winlog.is_none() => {
+                    let value: Json = map.next_value()?;
+                    if value.is_object() {
+                        state.winlog = Some(value);
+                    } else {
+                        windows::flatten_into("winlog", &value, &mut state.fields);
+                    }
+                }
+                name => {
+                    let rank = TIME_KEYS.iter().position(|time_key| *time_key == name);
+                    let before = state.fields.len();
+                    map.next_value_seed(FieldSeed { path: name, fields: &mut state.fields })?;
+                    if let Some(rank) = rank
+                        && state.fields.len() == before + 1
+                        && state.time.as_ref().is_none_or(|(best, _)| rank < *best)
+                        && let Value::Str(text) = &state.fields[before].1
+                    {
+                        state.time = Some((rank, text.as_str().to_owned()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // A top-level array is not one event; keep it whole under `message` rather than lose it.
+        self.0.scalar_document = true;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Json>()? {
+            items.push(item);
+        }
+        let text = Json::Array(items).to_string();
+        self.0.fields.push(("message".into(), Value::Str(Text::new(text))));
+        Ok(())
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<(), E> {
+        self.0.scalar_document = true;
+        self.0.fields.push(("message".into(), Value::Str(Text::new(value))));
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<(), E> {
+        self.0.fields.push(("message".into(), Value::Int(value)));
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<(), E> {
+        self.0.fields.push(("message".into(), unsigned(value)));
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<(), E> {
+        self.0.fields.push(("message".into(), Value::Float(value)));
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<(), E> {
+        self.0.fields.push(("message".into(), Value::Bool(value)));
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+fn unsigned(value: u64) -> Value {
+    i64::try_from(value).map_or_else(|_| Value::Str(Text::new(value.to_string())), Value::Int)
+}
+
+/// Flattens one value at `path`: objects into dotted names, arrays of scalars into lists, arrays
+/// of objects into repeated names (merged into lists by [`Event::from_fields`]).
+struct FieldSeed<'p, 'f> {
+    path: &'p str,
+    fields: &'f mut Vec<(Box<str>, Value)>,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<(), E> {
+        self.fields.push((self.path.into(), Value::Str(Text::new(value))));
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<(), E> {
+        self.fields.push((self.path.into(), Value::Int(value)));
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<(), E> {
+        self.fields.push((self.path.into(), unsigned(value)));
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<(), E> {
+        self.fields.push((self.path.into(), Value::Float(value)));
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<(), E> {
+        self.fields.push((self.path.into(), Value::Bool(value)));
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.fields.push((self.path.into(), Value::Null));
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut path = String::with_capacity(self.path.len() + 16);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            path.clear();
+            if !self.path.is_empty() {
+                path.push_str(self.path);
+                path.push('.');
+            }
+            path.push_str(&key);
+            map.next_value_seed(FieldSeed { path: &path, fields: &mut *self.fields })?;
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut scalars = Vec::new();
+        let mut nested = false;
+        while let Some(item) = seq.next_element::<Json>()? {
+            match Value::from_json_scalar(&item) {
+                Some(value) => scalars.push(value),
+                None => {
+                    nested = true;
+                    windows::flatten_into(self.path, &item, self.fields);
+                }
+            }
+        }
+        if !nested || !scalars.is_empty() {
+            self.fields.push((self.path.into(), Value::List(scalars)));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn both(text: &str) -> (Event, Event) {
+        let fast = event_from_slice(text.as_bytes()).expect("valid");
+        let document: Json = serde_json::from_str(text).expect("valid");
+        (fast, super::super::json::event_from_document(&document))
+    }
+
+    #[test]
+    fn same_events_as_the_value_path() {
+        for text in [
+            r#"{"a": 1, "b": {"c": "X", "d": [1, 2]}, "@timestamp": "2024-01-01T00:00:00Z"}"#,
+            r#"{"Channel": "Security", "EventID": 4624, "TargetUserName": "Bob", "n": null}"#,
+            r##"{"Event": {"System": {"Channel": "System", "EventID": {"#text": 7045}}, "EventData": {"ServiceName": "x"}}}"##,
+            r#"{"@timestamp": "2024-01-01T00:00:00Z", "winlog": {"channel": "Security", "event_id": "4688", "event_data": {"NewProcessName": "C:\\a.exe"}}, "host": {"name": "h"}}"#,
+            r#"{"list": [{"x": 1}, {"x": 2}], "big": 18446744073709551615, "f": 1.5, "t": true}"#,
+        ] {
+            let (fast, slow) = both(text);
+            assert_eq!(fast, slow, "{text}");
+            assert_eq!(fast.timestamp(), slow.timestamp(), "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = event_from_slice(&bytes);
+        }
+
+        #[test]
+        fn agrees_with_the_value_path_on_flat_objects(
+            fields in proptest::collection::btree_map("[a-zA-Z_@.]{1,8}", prop_oneof![
+                any::<i64>().prop_map(Json::from),
+                "\\PC{0,12}".prop_map(Json::from),
+                any::<bool>().prop_map(Json::from),
+                Just(Json::Null),
+            ], 0..8)
+        ) {
+            let document = Json::Object(fields.into_iter().filter(|(key, _)| key != "Event" && key != "winlog").collect());
+            let text = document.to_string();
+            let (fast, slow) = both(&text);
+            prop_assert_eq!(fast, slow);
+        }
+    }
+}
