@@ -64,6 +64,13 @@ enum Command {
     Rules(commands::rules::RulesCommand),
     /// Measure scan throughput over repeated runs (events/s, MB/s, peak RSS).
     Bench(commands::bench::BenchArgs),
+    /// Import files (EVTX, JSON, JSON lines) into the event store of the data directory.
+    Ingest(commands::store::IngestArgs),
+    /// Run a read-only SQL query over the stored events (table `events`).
+    Query(commands::store::QueryArgs),
+    /// Inspect and maintain the event store.
+    #[command(subcommand)]
+    Store(commands::store::StoreCommand),
 }
 
 /// Global options every command sees.
@@ -97,11 +104,14 @@ impl std::error::Error for Exit {}
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let globals = Globals { format: cli.format, quiet: cli.quiet, verbose: cli.verbose };
-    let _ = (&cli.data_dir, &cli.config);
+    let _ = &cli.config;
     let result: anyhow::Result<()> = match cli.command {
         Command::Scan(args) => commands::scan::run(&args, &globals),
         Command::Rules(command) => commands::rules::run(&command, &globals),
         Command::Bench(args) => commands::bench::run(&args, &globals),
+        Command::Ingest(args) => commands::store::ingest(&args, &cli.data_dir, &globals),
+        Command::Query(args) => commands::store::query(&args, &cli.data_dir, &globals),
+        Command::Store(command) => commands::store::run(&command, &cli.data_dir, &globals),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

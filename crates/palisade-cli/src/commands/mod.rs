@@ -3,3 +3,4 @@
 pub(crate) mod bench;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod store;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod golden;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

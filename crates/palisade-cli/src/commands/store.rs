@@ -1,0 +1,326 @@
+//! `palisade ingest`, `palisade query` and `palisade store ...`: the embedded event store
+//! from the command line, working on the data directory directly.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use indicatif::{ProgressBar, ProgressStyle};
+use palisade_store::{FsyncPolicy, QueryLimits, Store, StoreConfig};
+
+use crate::inputs;
+use crate::output::escape_terminal;
+use crate::{Exit, Format, Globals};
+
+/// Arguments of `palisade ingest`.
+#[derive(Debug, Args)]
+pub(crate) struct IngestArgs {
+    /// Files or directories to import (.evtx, .json, .jsonl, .ndjson).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+/// Arguments of `palisade query`.
+#[derive(Debug, Args)]
+pub(crate) struct QueryArgs {
+    /// The SQL query; the table of all events is `events`, columns keep their ECS names
+    /// (`"source.ip"`).
+    #[arg(value_name = "SQL")]
+    sql: String,
+    /// Return at most this many rows.
+    #[arg(long, default_value_t = 10_000)]
+    max_rows: usize,
+    /// Stop the query after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
+    /// Memory the query may use, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory_mib: usize,
+}
+
+/// Subcommands of `palisade store`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum StoreCommand {
+    /// Events, segments, bytes on disk against raw bytes, time range.
+    Stats,
+    /// Write every event still in the log to a segment.
+    Flush,
+    /// Delete segments older than an age or beyond a size.
+    Retention {
+        /// Keep events newer than this many days.
+        #[arg(long)]
+        max_age_days: Option<u64>,
+        /// Keep at most this many MiB of segments.
+        #[arg(long)]
+        max_mib: Option<u64>,
+    },
+}
+
+fn open(data_dir: &std::path::Path) -> anyhow::Result<Store> {
+    Store::open(
+        data_dir,
+        StoreConfig {
+            fsync: FsyncPolicy::Interval(Duration::from_millis(200)),
+            ..StoreConfig::default()
+        },
+    )
+    .with_context(|| format!("opening the data directory {}", data_dir.display()))
+}
+
+/// Runs `palisade ingest`.
+#[allow(clippy::print_stderr, clippy::cast_precision_loss)]
+pub(crate) fn ingest(
+    args: &IngestArgs,
+    data_dir: &std::path::Path,
+    globals: &Globals,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let found = inputs::discover(&args.paths)?;
+    if found.is_empty() {
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "no .evtx, .json, .jsonl or .ndjson files to import"
+        ))
+        .into());
+    }
+    let store = open(data_dir)?;
+    let total: u64 = found.iter().map(|input| input.size).sum();
+    let bar = if globals.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} ({bytes_per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut events = 0u64;
+    let mut errors = 0u64;
+    for input in &found {
+        let mut failure = None;
+        let stats = inputs::read_batches(input, |batch| {
+            if failure.is_none()
+                && let Err(error) = store.append(batch)
+            {
+                failure = Some(error);
+            }
+        });
+        if let Some(error) = failure {
+            return Err(error).context("storing events");
+        }
+        match stats {
+            Ok(stats) => {
+                events += stats.events;
+                errors += stats.errors;
+            }
+            Err(error) => bar.println(format!("unreadable: {}: {error:#}", input.path.display())),
+        }
+        bar.inc(input.size);
+    }
+    store.flush().context("flushing to a segment")?;
+    bar.finish_and_clear();
+    if !globals.quiet {
+        let elapsed = started.elapsed().as_secs_f64();
+        eprintln!(
+            "Imported {events} events from {} files ({errors} unreadable records) in {elapsed:.2}s, {:.0} events/s",
+            found.len(),
+            events as f64 / elapsed.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+/// Runs `palisade query`.
+pub(crate) fn query(
+    args: &QueryArgs,
+    data_dir: &std::path::Path,
+    globals: &Globals,
+) -> anyhow::Result<()> {
+    let store = open(data_dir)?;
+    let limits = QueryLimits {
+        max_rows: args.max_rows,
+        timeout: Duration::from_secs(args.timeout),
+        memory_bytes: args.memory_mib << 20,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the query runtime")?;
+    let output = runtime.block_on(store.query(&args.sql, limits)).map_err(|error| match error {
+        palisade_store::Error::InvalidQuery(_) | palisade_store::Error::QueryLimit(_) => {
+            anyhow::Error::new(Exit::Usage(error.into()))
+        }
+        other => anyhow::Error::new(other),
+    })?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write_batches(
+        &mut out,
+        &output.batches,
+        &output.schema,
+        globals.format.unwrap_or(Format::Table),
+    )?;
+    out.flush()?;
+    if output.truncated && !globals.quiet {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("(result cut at {} rows; raise --max-rows to see more)", args.max_rows);
+        }
+    }
+    Ok(())
+}
+
+/// Runs a `palisade store` subcommand.
+#[allow(clippy::print_stdout)]
+pub(crate) fn run(
+    command: &StoreCommand,
+    data_dir: &std::path::Path,
+    globals: &Globals,
+) -> anyhow::Result<()> {
+    let store = open(data_dir)?;
+    match command {
+        StoreCommand::Flush => store.flush()?,
+        StoreCommand::Retention { max_age_days, max_mib } => {
+            let removed = store.apply_retention(
+                max_age_days.map(|days| Duration::from_secs(days * 86_400)),
+                max_mib.map(|mib| mib << 20),
+            )?;
+            println!("removed {removed} segments");
+        }
+        StoreCommand::Stats => {
+            let stats = store.stats()?;
+            if globals.format == Some(Format::Json) {
+                println!("{}", serde_json::to_string_pretty(&stats)?);
+            } else {
+                let on_disk = stats.segment_bytes + stats.wal_bytes;
+                #[allow(clippy::cast_precision_loss)]
+                let ratio =
+                    if on_disk == 0 { 0.0 } else { stats.raw_bytes as f64 / on_disk as f64 };
+                println!("events           {}", stats.events);
+                println!("  not flushed    {}", stats.unflushed_events);
+                println!("segments         {}", stats.segments);
+                println!(
+                    "bytes on disk    {} (segments {}, log {})",
+                    on_disk, stats.segment_bytes, stats.wal_bytes
+                );
+                println!("raw bytes        {} ({ratio:.1}x smaller on disk)", stats.raw_bytes);
+                println!(
+                    "time range       {} .. {}",
+                    stats.first_event.as_deref().unwrap_or("-"),
+                    stats.last_event.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_batches(
+    out: &mut dyn std::io::Write,
+    batches: &[RecordBatch],
+    schema: &datafusion::arrow::datatypes::SchemaRef,
+    format: Format,
+) -> anyhow::Result<()> {
+    let options = FormatOptions::default().with_null("");
+    let names: Vec<String> = schema.fields().iter().map(|field| field.name().clone()).collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut json_rows: Vec<serde_json::Map<String, serde_json::Value>> = Vec::new();
+    for batch in batches {
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            if matches!(format, Format::Json | Format::Jsonl) {
+                let mut object = serde_json::Map::new();
+                for (idx, column) in batch.columns().iter().enumerate() {
+                    let value = if column.is_null(row) {
+                        serde_json::Value::Null
+                    } else {
+                        let text = formatters[idx].value(row).to_string();
+                        match column.data_type() {
+                            DataType::Int8
+                            | DataType::Int16
+                            | DataType::Int32
+                            | DataType::Int64
+                            | DataType::UInt8
+                            | DataType::UInt16
+                            | DataType::UInt32
+                            | DataType::UInt64
+                            | DataType::Float32
+                            | DataType::Float64
+                            | DataType::Boolean => serde_json::from_str(&text)
+                                .unwrap_or(serde_json::Value::String(text)),
+                            _ => serde_json::Value::String(text),
+                        }
+                    };
+                    object.insert(names[idx].clone(), value);
+                }
+                json_rows.push(object);
+            } else {
+                rows.push(
+                    formatters.iter().map(|formatter| formatter.value(row).to_string()).collect(),
+                );
+            }
+        }
+    }
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &json_rows)?;
+            writeln!(out)?;
+        }
+        Format::Jsonl => {
+            for row in &json_rows {
+                serde_json::to_writer(&mut *out, row)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut *out);
+            csv.write_record(&names)?;
+            for row in &rows {
+                csv.write_record(row)?;
+            }
+            csv.flush()?;
+        }
+        Format::Table => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|row| row.iter().map(|cell| escape_terminal(&truncate(cell, 80))).collect())
+                .collect();
+            let mut widths: Vec<usize> = names.iter().map(|name| name.chars().count()).collect();
+            for row in &cells {
+                for (idx, cell) in row.iter().enumerate() {
+                    widths[idx] = widths[idx].max(cell.chars().count());
+                }
+            }
+            let line = |values: &[String]| {
+                values
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, value)| format!("{value:<width$}", width = widths[idx]))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+                    .trim_end()
+                    .to_owned()
+            };
+            writeln!(out, "{}", line(&names))?;
+            for row in &cells {
+                writeln!(out, "{}", line(row))?;
+            }
+            writeln!(out, "({} rows)", cells.len())?;
+        }
+    }
+    Ok(())
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}
