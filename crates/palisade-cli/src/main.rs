@@ -104,15 +104,15 @@ impl std::error::Error for Exit {}
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let globals = Globals { format: cli.format, quiet: cli.quiet, verbose: cli.verbose };
-    let _ = &cli.config;
-    let result: anyhow::Result<()> = match cli.command {
-        Command::Scan(args) => commands::scan::run(&args, &globals),
-        Command::Rules(command) => commands::rules::run(&command, &globals),
-        Command::Bench(args) => commands::bench::run(&args, &globals),
-        Command::Ingest(args) => commands::store::ingest(&args, &cli.data_dir, &globals),
-        Command::Query(args) => commands::store::query(&args, &cli.data_dir, &globals),
-        Command::Store(command) => commands::store::run(&command, &cli.data_dir, &globals),
-    };
+    let result: anyhow::Result<()> =
+        check_config(cli.config.as_deref()).and_then(|()| match cli.command {
+            Command::Scan(args) => commands::scan::run(&args, &globals),
+            Command::Rules(command) => commands::rules::run(&command, &globals),
+            Command::Bench(args) => commands::bench::run(&args, &globals),
+            Command::Ingest(args) => commands::store::ingest(&args, &cli.data_dir, &globals),
+            Command::Query(args) => commands::store::query(&args, &cli.data_dir, &globals),
+            Command::Store(command) => commands::store::run(&command, &cli.data_dir, &globals),
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => match error.downcast_ref::<Exit>() {
@@ -127,6 +127,22 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Reads the configuration file. No setting is configurable through it yet, so every key is
+/// unknown and rejected, rather than silently ignored.
+fn check_config(path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let text = fs_err::read_to_string(path).map_err(|error| {
+        Exit::Usage(anyhow::Error::new(error).context("reading the configuration file"))
+    })?;
+    let table: toml::Table = text.parse().map_err(|error| {
+        Exit::Usage(anyhow::anyhow!("{}: invalid TOML: {error}", path.display()))
+    })?;
+    if let Some(key) = table.keys().next() {
+        return Err(Exit::Usage(anyhow::anyhow!("{}: unknown key `{key}` (this version has no settings in the configuration file; use command-line flags)", path.display())).into());
+    }
+    Ok(())
 }
 
 #[allow(clippy::print_stderr)]

@@ -155,6 +155,23 @@ fn usage_errors_exit_2_with_a_clear_message() {
         palisade(&["scan", "-r", &fixture.path("events.jsonl"), &fixture.path("events.jsonl")]);
     assert_eq!(no_rules.status.code(), Some(2), "{}", text(&no_rules.stderr));
     assert_eq!(palisade(&["scan", "--bogus-flag"]).status.code(), Some(2));
+    let config = fixture.dir.path().join("palisade.toml");
+    fs::write(&config, "colour = \"blue\"\n").expect("write config");
+    let unknown_key = palisade(&[
+        "--config",
+        config.to_str().expect("utf-8"),
+        "scan",
+        "-q",
+        "-r",
+        &fixture.path("rules"),
+        &fixture.path("events.jsonl"),
+    ]);
+    assert_eq!(unknown_key.status.code(), Some(2));
+    assert!(
+        text(&unknown_key.stderr).contains("unknown key `colour`"),
+        "{}",
+        text(&unknown_key.stderr)
+    );
     assert_eq!(
         palisade(&[
             "scan",
