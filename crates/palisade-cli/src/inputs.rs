@@ -102,15 +102,8 @@ pub(crate) fn read_batches(
             // Large files are parsed chunk-parallel; small ones are many, so they run one per
             // thread and the file-level parallelism keeps the cores busy.
             let threads = if input.size > 16 * 1024 * 1024 { 0 } else { 1 };
-            palisade_parse::format::evtx::for_each(bytes, threads, |record| match record {
-                Ok(event) => {
-                    stats.events += 1;
-                    batch.push(event);
-                    if batch.len() == BATCH {
-                        sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                    }
-                }
-                Err(error) => stats.error(error.to_string()),
+            palisade_parse::format::evtx::for_each(bytes, threads, |record| {
+                collect(record, &mut stats, &mut batch, &mut sink);
             })
             .with_context(|| format!("{} is not a readable EVTX file", input.path.display()))?;
         }
@@ -120,16 +113,7 @@ pub(crate) fn read_batches(
         InputKind::Json => {
             let bytes = fs_err::read(&input.path)?;
             for record in palisade_parse::format::json::read_documents(&bytes) {
-                match record {
-                    Ok(event) => {
-                        stats.events += 1;
-                        batch.push(event);
-                        if batch.len() == BATCH {
-                            sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                        }
-                    }
-                    Err(error) => stats.error(error.to_string()),
-                }
+                collect(record, &mut stats, &mut batch, &mut sink);
             }
         }
     }
@@ -137,6 +121,25 @@ pub(crate) fn read_batches(
         sink(batch);
     }
     Ok(stats)
+}
+
+/// Counts a parsed record, adds it to the batch and hands the batch on when it is full.
+fn collect(
+    record: palisade_parse::Result<Event>,
+    stats: &mut ReadStats,
+    batch: &mut Vec<Event>,
+    sink: &mut impl FnMut(Vec<Event>),
+) {
+    match record {
+        Ok(event) => {
+            stats.events += 1;
+            batch.push(event);
+            if batch.len() == BATCH {
+                sink(std::mem::replace(batch, Vec::with_capacity(BATCH)));
+            }
+        }
+        Err(error) => stats.error(error.to_string()),
+    }
 }
 
 /// JSON lines when the first line alone is a complete JSON object.

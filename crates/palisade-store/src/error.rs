@@ -31,6 +31,11 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Another process has the data directory open.
+    #[error(
+        "the data directory {0} is in use by another Palisade process (a running `palisade serve`?); stop it, or send the request to the server with --server"
+    )]
+    Locked(PathBuf),
     /// The store's writer has stopped (a bug, or the store is closing).
     #[error("internal store error: {0}")]
     Internal(String),

@@ -21,5 +21,7 @@ mod store;
 pub mod wal;
 
 pub use error::{Error, Result};
-pub use query::{QueryLimits, QueryOutput};
-pub use store::{FsyncPolicy, Stats, Store, StoreConfig};
+pub use query::{QueryLimits, QueryOutput, QueryStream};
+pub use store::{
+    FsyncPolicy, RetentionLimits, RetentionPolicy, SourceStats, Stats, Store, StoreConfig,
+};

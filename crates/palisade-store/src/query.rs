@@ -1,15 +1,21 @@
 //! Read-only SQL over the store with Apache DataFusion.
 //!
 //! Each query sees a consistent snapshot: the segments listed at its start (explicit files,
-//! so a segment flushed meanwhile is not read twice) and the in-memory table at that moment.
-//! The `events` view is their union. Plans that write, define or change anything are refused
-//! before execution; a timeout, a row cap and a memory cap bound every query.
+//! kept on disk until the query ends even if compaction or retention replaces them) and the
+//! in-memory table at that moment. The `events` view is their union. Plans that write, define
+//! or change anything are refused before execution; a timeout, a row cap and a memory cap bound
+//! every query. Results stream batch by batch, so a large answer is never held whole.
+//!
+//! Two functions reach beyond the typed columns: `source_field("_source", 'dotted.name')`
+//! returns any other field of an event as text, and `cidr_match(ip, 'net/len')` tests an
+//! address against an IPv4 or IPv6 network.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::cast::as_string_array;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -17,12 +23,13 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures_util::StreamExt as _;
 
 use crate::error::{Error, Result};
 use crate::schema;
-use crate::store::Store;
+use crate::store::{Segment, Store};
 
 /// Bounds on one query.
 #[derive(Debug, Clone, Copy)]
@@ -41,7 +48,7 @@ impl Default for QueryLimits {
     }
 }
 
-/// A query's result.
+/// A query's whole result.
 #[derive(Debug)]
 pub struct QueryOutput {
     /// The result schema.
@@ -52,37 +59,129 @@ pub struct QueryOutput {
     pub truncated: bool,
 }
 
+/// A running query whose rows arrive batch by batch.
+pub struct QueryStream {
+    schema: SchemaRef,
+    stream: SendableRecordBatchStream,
+    remaining: usize,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    truncated: bool,
+    /// Keeps the snapshot's files on disk until the query is done.
+    _snapshot: Vec<Arc<Segment>>,
+}
+
+impl std::fmt::Debug for QueryStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryStream").field("schema", &self.schema).finish_non_exhaustive()
+    }
+}
+
+impl QueryStream {
+    /// The result schema.
+    #[must_use]
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    /// True once the row cap has cut the result.
+    #[must_use]
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// The next batch of rows, `None` at the end (or once the row cap is reached).
+    ///
+    /// # Errors
+    /// [`Error::QueryLimit`] when the timeout or memory cap is hit; other execution errors.
+    pub async fn next_batch(&mut self) -> Option<Result<RecordBatch>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        let next = match tokio::time::timeout_at(self.deadline, self.stream.next()).await {
+            Ok(next) => next?,
+            Err(_) => {
+                self.remaining = 0;
+                return Some(Err(Error::QueryLimit(format!("timed out after {:?}", self.timeout))));
+            }
+        };
+        let batch = match next {
+            Ok(batch) => batch,
+            Err(error) => {
+                self.remaining = 0;
+                return Some(Err(classify(error)));
+            }
+        };
+        if batch.num_rows() > self.remaining {
+            let cut = batch.slice(0, self.remaining);
+            self.remaining = 0;
+            self.truncated = true;
+            return Some(Ok(cut));
+        }
+        self.remaining -= batch.num_rows();
+        // A result of exactly `max_rows` rows is only cut if more would follow.
+        if self.remaining == 0 {
+            self.truncated = self.peek_more().await;
+        }
+        Some(Ok(batch))
+    }
+
+    async fn peek_more(&mut self) -> bool {
+        loop {
+            match tokio::time::timeout_at(self.deadline, self.stream.next()).await {
+                Ok(Some(Ok(batch))) if batch.num_rows() == 0 => {}
+                Ok(Some(_)) | Err(_) => return true,
+                Ok(None) => return false,
+            }
+        }
+    }
+
+    /// Reads every remaining batch.
+    ///
+    /// # Errors
+    /// As [`QueryStream::next_batch`].
+    pub async fn collect(mut self) -> Result<QueryOutput> {
+        let mut batches = Vec::new();
+        while let Some(batch) = self.next_batch().await {
+            batches.push(batch?);
+        }
+        Ok(QueryOutput { schema: self.schema(), batches, truncated: self.truncated })
+    }
+}
+
 fn invalid(error: impl std::fmt::Display) -> Error {
     Error::InvalidQuery(error.to_string())
 }
 
+fn internal(error: impl std::fmt::Display) -> Error {
+    Error::Internal(error.to_string())
+}
+
 impl Store {
-    /// Builds a read-only DataFusion context whose `events` table is the store's snapshot.
-    ///
-    /// # Errors
-    /// Returns errors registering the tables.
-    pub async fn session(&self, limits: &QueryLimits) -> Result<SessionContext> {
+    /// Builds a read-only DataFusion context whose `events` table is the store's snapshot,
+    /// with the snapshot's segments (to keep alive while the context is used).
+    async fn session(&self, limits: &QueryLimits) -> Result<(SessionContext, Vec<Arc<Segment>>)> {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(limits.memory_bytes, 1.0)
             .build_arc()
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(internal)?;
         let config = SessionConfig::new()
             .with_information_schema(false)
             .with_default_catalog_and_schema("palisade", "public");
         let ctx = SessionContext::new_with_config_rt(config, runtime);
+        ctx.register_udf(source_field_udf());
+        ctx.register_udf(cidr_match_udf());
         let (segments, mem) = self.snapshot();
         let table_schema = schema::schema();
         if segments.is_empty() {
-            let empty = MemTable::try_new(Arc::clone(&table_schema), vec![vec![]])
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            ctx.register_table("_segments", Arc::new(empty))
-                .map_err(|e| Error::Internal(e.to_string()))?;
+            let empty =
+                MemTable::try_new(Arc::clone(&table_schema), vec![vec![]]).map_err(internal)?;
+            ctx.register_table("_segments", Arc::new(empty)).map_err(internal)?;
         } else {
             let urls = segments
                 .iter()
-                .map(|info| {
-                    ListingTableUrl::parse(info.path.to_string_lossy())
-                        .map_err(|e| Error::Internal(e.to_string()))
+                .map(|segment| {
+                    ListingTableUrl::parse(segment.info.path.to_string_lossy()).map_err(internal)
                 })
                 .collect::<Result<Vec<_>>>()?;
             let options =
@@ -91,45 +190,59 @@ impl Store {
             let config = ListingTableConfig::new_with_multi_paths(urls)
                 .with_listing_options(options)
                 .with_schema(Arc::clone(&table_schema));
-            let table =
-                ListingTable::try_new(config).map_err(|e| Error::Internal(e.to_string()))?;
-            ctx.register_table("_segments", Arc::new(table))
-                .map_err(|e| Error::Internal(e.to_string()))?;
+            let table = ListingTable::try_new(config).map_err(internal)?;
+            ctx.register_table("_segments", Arc::new(table)).map_err(internal)?;
         }
         let now = jiff::Timestamp::now().as_microsecond();
         let mem_events: Vec<&palisade_event::Event> =
             mem.iter().flat_map(|batch| batch.events.iter()).collect();
         let mem_batch = schema::to_batch(&mem_events, now);
         let mem_table = MemTable::try_new(Arc::clone(&table_schema), vec![vec![mem_batch]])
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        ctx.register_table("_memtable", Arc::new(mem_table))
-            .map_err(|e| Error::Internal(e.to_string()))?;
+            .map_err(internal)?;
+        ctx.register_table("_memtable", Arc::new(mem_table)).map_err(internal)?;
         ctx.sql("CREATE VIEW events AS SELECT * FROM _segments UNION ALL SELECT * FROM _memtable")
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(ctx)
+            .map_err(internal)?;
+        Ok((ctx, segments))
     }
 
-    /// Runs one read-only SQL query.
+    /// Plans one read-only SQL query and starts it; rows then stream from the result.
+    ///
+    /// # Errors
+    /// [`Error::InvalidQuery`] for syntax errors, writes, DDL and unknown names;
+    /// [`Error::QueryLimit`] when planning alone exceeds the timeout.
+    pub async fn query_stream(&self, sql: &str, limits: QueryLimits) -> Result<QueryStream> {
+        let deadline = tokio::time::Instant::now() + limits.timeout;
+        let (ctx, snapshot) = self.session(&limits).await?;
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let plan = async {
+            let frame = ctx.sql_with_options(sql, options).await.map_err(invalid)?;
+            frame.execute_stream().await.map_err(classify)
+        };
+        let stream = tokio::time::timeout_at(deadline, plan).await.map_err(|_| {
+            Error::QueryLimit(format!("timed out after {:?} while planning", limits.timeout))
+        })??;
+        Ok(QueryStream {
+            schema: stream.schema(),
+            stream,
+            remaining: limits.max_rows,
+            deadline,
+            timeout: limits.timeout,
+            truncated: false,
+            _snapshot: snapshot,
+        })
+    }
+
+    /// Runs one read-only SQL query and collects its rows.
     ///
     /// # Errors
     /// [`Error::InvalidQuery`] for syntax errors, writes, DDL and unknown names;
     /// [`Error::QueryLimit`] when the timeout or memory cap is hit.
     pub async fn query(&self, sql: &str, limits: QueryLimits) -> Result<QueryOutput> {
-        let ctx = self.session(&limits).await?;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let run = async {
-            let frame = ctx.sql_with_options(sql, options).await.map_err(invalid)?;
-            let stream: SendableRecordBatchStream =
-                frame.execute_stream().await.map_err(classify)?;
-            collect(stream, limits.max_rows).await
-        };
-        tokio::time::timeout(limits.timeout, run)
-            .await
-            .map_err(|_| Error::QueryLimit(format!("timed out after {:?}", limits.timeout)))?
+        self.query_stream(sql, limits).await?.collect().await
     }
 }
 
@@ -142,20 +255,79 @@ fn classify(error: datafusion::error::DataFusionError) -> Error {
     }
 }
 
-async fn collect(mut stream: SendableRecordBatchStream, max_rows: usize) -> Result<QueryOutput> {
-    let schema = stream.schema();
-    let mut batches = Vec::new();
-    let mut rows = 0;
-    let mut truncated = false;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(classify)?;
-        if rows + batch.num_rows() > max_rows {
-            batches.push(batch.slice(0, max_rows - rows));
-            truncated = true;
-            break;
+/// Applies `f` row by row to two text arguments (arrays or scalars).
+fn binary_text<T>(
+    args: &[ColumnarValue],
+    f: impl Fn(Option<&str>, Option<&str>) -> Option<T::Item>,
+) -> datafusion::error::Result<ColumnarValue>
+where
+    T: Array + ItemArray + FromIterator<Option<T::Item>> + 'static,
+{
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let (Some(left), Some(right)) = (arrays.first(), arrays.get(1)) else {
+        return Err(datafusion::error::DataFusionError::Plan("expected two arguments".into()));
+    };
+    let left = as_string_array(left)?;
+    let right = as_string_array(right)?;
+    let out: T = left.iter().zip(right.iter()).map(|(left, right)| f(left, right)).collect();
+    Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
+}
+
+/// The element type an Arrow array collects from.
+trait ItemArray {
+    type Item;
+}
+impl ItemArray for StringArray {
+    type Item = String;
+}
+impl ItemArray for BooleanArray {
+    type Item = bool;
+}
+
+/// `source_field(_source, 'name')`: a field outside the typed columns, as text.
+fn source_field_udf() -> datafusion::logical_expr::ScalarUDF {
+    create_udf(
+        "source_field",
+        vec![DataType::Utf8, DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            binary_text::<StringArray>(args, |source, name| {
+                let object: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(source?).ok()?;
+                json_text(object.get(name?)?)
+            })
+        }),
+    )
+}
+
+/// Text of a `_source` value the way typed columns hold it: lists joined with ",".
+fn json_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text.clone()),
+        serde_json::Value::Array(items) => {
+            let parts: Vec<String> = items.iter().filter_map(json_text).collect();
+            (!parts.is_empty()).then(|| parts.join(","))
         }
-        rows += batch.num_rows();
-        batches.push(batch);
+        other => Some(other.to_string()),
     }
-    Ok(QueryOutput { schema, batches, truncated })
+}
+
+/// `cidr_match(ip, 'net/len')`: whether an address lies in an IPv4 or IPv6 network; NULL when
+/// either side is NULL or not an address.
+fn cidr_match_udf() -> datafusion::logical_expr::ScalarUDF {
+    create_udf(
+        "cidr_match",
+        vec![DataType::Utf8, DataType::Utf8],
+        DataType::Boolean,
+        Volatility::Immutable,
+        Arc::new(|args: &[ColumnarValue]| {
+            binary_text::<BooleanArray>(args, |ip, net| {
+                let ip: std::net::IpAddr = ip?.trim().parse().ok()?;
+                let net: ipnet::IpNet = net?.trim().parse().ok()?;
+                Some(net.contains(&ip))
+            })
+        }),
+    )
 }

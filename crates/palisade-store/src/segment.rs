@@ -1,16 +1,23 @@
-//! Parquet segments: immutable, time-sorted files of events.
+//! Parquet segments: immutable, time-sorted files of events, one directory per source.
 //!
-//! `segments/seg-<first seq>-<last seq>.parquet`: the sequence range ties a segment to the
-//! write-ahead log records it replaces, which is how recovery avoids duplicates. Files are
-//! written under a temporary name, fsynced, then renamed, so a crash never leaves a partial
-//! segment under a real name.
+//! `segments/<source>/seg-<first seq>-<last seq>.parquet`: the sequence range is the range of
+//! the flush (or of the compacted flushes) whose events of that source the file holds. A flush
+//! writes one file per source, then records its last sequence number in `segments/FLUSHED`;
+//! only then are the write-ahead log files it covers deleted. Recovery therefore deletes
+//! segment files newer than `FLUSHED` (an interrupted flush, replayed from the log instead) and
+//! files whose range lies inside another file's range of the same source (the inputs of an
+//! interrupted compaction): no event is lost and none is counted twice. Files are written
+//! under a temporary name, fsynced, then renamed, so no partial file ever has a real name.
 
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::SortColumn;
-use datafusion::arrow::compute::{SortOptions, lexsort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{
+    SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
+};
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -24,11 +31,16 @@ use crate::schema;
 /// pruning skip useful amounts.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
+/// The file that records how far the log has been flushed.
+const FLUSHED: &str = "FLUSHED";
+
 /// What a segment holds, from its file name and metadata.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentInfo {
     /// The file.
     pub path: PathBuf,
+    /// The source (directory name) the segment belongs to.
+    pub source: String,
     /// First WAL sequence number it holds.
     pub first_seq: u64,
     /// Last WAL sequence number it holds.
@@ -92,6 +104,7 @@ pub fn write(
         properties = properties
             .set_column_bloom_filter_enabled(ColumnPath::from(vec![(*column).to_owned()]), true);
     }
+    fs_err::create_dir_all(dir).map_err(Error::io("creating", dir))?;
     let name = format!("seg-{first_seq:020}-{last_seq:020}.parquet");
     let final_path = dir.join(&name);
     let temp_path = dir.join(format!(".{name}.tmp"));
@@ -129,8 +142,15 @@ pub fn read_info(path: &Path) -> Result<SegmentInfo> {
             .and_then(|value| value.parse::<i64>().ok())
             .unwrap_or_default()
     };
+    let source = path
+        .parent()
+        .and_then(Path::file_name)
+        .and_then(|name| name.to_str())
+        .unwrap_or_default()
+        .to_owned();
     Ok(SegmentInfo {
         path: path.to_owned(),
+        source,
         first_seq,
         last_seq,
         events: u64::try_from(metadata.num_rows()).unwrap_or_default(),
@@ -141,22 +161,150 @@ pub fn read_info(path: &Path) -> Result<SegmentInfo> {
     })
 }
 
-/// Lists the segments of a directory, oldest sequence first; leftover temporary files of an
-/// interrupted flush are removed.
+/// Maps a source name (an `event.dataset` value) to a safe directory name: lowercase ASCII
+/// letters, digits, `.`, `_` and `-`, at most 64 characters; anything else becomes `_`. Events
+/// without a source go to `_none`.
+#[must_use]
+pub fn source_dir(source: Option<&str>) -> String {
+    let Some(source) = source.filter(|source| !source.trim().is_empty()) else {
+        return "_none".to_owned();
+    };
+    let mut name: String = source
+        .chars()
+        .take(64)
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }
+        })
+        .collect();
+    if name.starts_with('.') {
+        name.replace_range(0..1, "_");
+    }
+    name
+}
+
+/// Reads how far the log has been flushed (0 when nothing has been).
+///
+/// # Errors
+/// Returns IO errors and [`Error::Corrupt`] for an unreadable marker.
+pub fn read_flushed(root: &Path) -> Result<Option<u64>> {
+    let path = root.join(FLUSHED);
+    match fs_err::read_to_string(&path) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::Corrupt { path, message: "not a sequence number".into() }),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(Error::Io { action: "reading", path, source: error }),
+    }
+}
+
+/// Durably records that every log record up to `seq` is in a segment.
 ///
 /// # Errors
 /// Returns IO errors.
-pub fn list(dir: &Path) -> Result<Vec<SegmentInfo>> {
+pub fn write_flushed(root: &Path, seq: u64) -> Result<()> {
+    let path = root.join(FLUSHED);
+    let temp = root.join(".FLUSHED.tmp");
+    let mut file = fs_err::File::create(&temp).map_err(Error::io("creating", &temp))?;
+    std::io::Write::write_all(&mut file, seq.to_string().as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(Error::io("writing", &temp))?;
+    drop(file);
+    fs_err::rename(&temp, &path).map_err(Error::io("renaming", &temp))?;
+    crate::wal::sync_dir(root)
+}
+
+/// Lists the segments under `root` (one directory per source), oldest sequence first, after
+/// recovery: leftover temporary files are removed, files of a flush that did not reach the
+/// `FLUSHED` marker are removed, and inputs of an interrupted compaction are removed. Returns
+/// the segments and the flushed sequence number.
+///
+/// # Errors
+/// Returns IO errors.
+pub fn recover(root: &Path) -> Result<(Vec<SegmentInfo>, u64)> {
+    let marker = read_flushed(root)?;
     let mut infos = Vec::new();
-    for entry in fs_err::read_dir(dir).map_err(Error::io("listing", dir))? {
-        let path = entry.map_err(Error::io("listing", dir))?.path();
-        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-        if name.starts_with('.') && name.ends_with(".tmp") {
-            fs_err::remove_file(&path).map_err(Error::io("removing", &path))?;
-        } else if parse_name(&path).is_some() {
-            infos.push(read_info(&path)?);
+    for entry in fs_err::read_dir(root).map_err(Error::io("listing", root))? {
+        let dir = entry.map_err(Error::io("listing", root))?.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut source_infos = Vec::new();
+        for entry in fs_err::read_dir(&dir).map_err(Error::io("listing", &dir))? {
+            let path = entry.map_err(Error::io("listing", &dir))?.path();
+            let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                fs_err::remove_file(&path).map_err(Error::io("removing", &path))?;
+            } else if parse_name(&path).is_some() {
+                source_infos.push(read_info(&path)?);
+            }
+        }
+        // An interrupted compaction leaves its output beside its inputs: drop every file
+        // whose range another file of the same source covers.
+        source_infos.sort_by_key(|info| (info.first_seq, std::cmp::Reverse(info.last_seq)));
+        let mut kept: Vec<SegmentInfo> = Vec::new();
+        for info in source_infos {
+            if kept.last().is_some_and(|outer| info.last_seq <= outer.last_seq) {
+                fs_err::remove_file(&info.path).map_err(Error::io("removing", &info.path))?;
+            } else {
+                kept.push(info);
+            }
+        }
+        infos.extend(kept);
+    }
+    // Without a marker (a store from before markers existed), the segments themselves say
+    // how far the log was flushed.
+    let flushed =
+        marker.unwrap_or_else(|| infos.iter().map(|info| info.last_seq).max().unwrap_or(0));
+    let mut kept = Vec::with_capacity(infos.len());
+    for info in infos {
+        if info.last_seq > flushed {
+            fs_err::remove_file(&info.path).map_err(Error::io("removing", &info.path))?;
+        } else {
+            kept.push(info);
         }
     }
-    infos.sort_by_key(|info| info.first_seq);
-    Ok(infos)
+    kept.sort_by_key(|info| (info.first_seq, info.source.clone()));
+    Ok((kept, flushed))
+}
+
+/// Reads every row of a segment.
+///
+/// # Errors
+/// Returns IO errors and [`Error::Corrupt`] for unreadable files.
+pub fn read_all(path: &Path) -> Result<Vec<RecordBatch>> {
+    let file = fs_err::File::open(path).map_err(Error::io("opening", path))?;
+    let corrupt = |error: &dyn std::fmt::Display| Error::Corrupt {
+        path: path.to_owned(),
+        message: error.to_string(),
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
+        .map_err(|error| corrupt(&error))?
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|error| corrupt(&error))?;
+    reader.map(|batch| batch.map_err(|error| corrupt(&error))).collect()
+}
+
+/// Merges consecutive segments of one source into one new file covering their whole range.
+/// The caller deletes the inputs once no query reads them; a crash before that leaves both,
+/// which [`recover`] resolves in favour of the merged file.
+///
+/// # Errors
+/// Returns IO and encoding errors; the inputs are untouched.
+pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
+    let (Some(first), Some(last)) = (inputs.first(), inputs.last()) else {
+        return Err(Error::Internal("nothing to compact".into()));
+    };
+    let dir = first.path.parent().unwrap_or(Path::new(".")).to_owned();
+    let mut batches = Vec::new();
+    for info in inputs {
+        batches.extend(read_all(&info.path)?);
+    }
+    let merged = concat_batches(&schema::schema(), &batches)
+        .map_err(|error| Error::Internal(error.to_string()))?;
+    let raw_bytes = inputs.iter().map(|info| info.raw_bytes).sum();
+    write(&dir, &merged, first.first_seq, last.last_seq, raw_bytes)
 }

@@ -1,7 +1,14 @@
-//! The store: one writer thread that owns the write-ahead log (group commit), an in-memory
-//! table of acknowledged events not yet in a segment, and the list of segments.
+//! The store: a writer thread that owns the write-ahead log (group commit), an in-memory table
+//! of acknowledged events not yet in a segment, a flusher thread that turns that table into
+//! Parquet segments (one per source) and compacts small segments, and the list of segments.
+//!
+//! Appends never wait for a flush: the writer seals the in-memory table, starts a new log file
+//! and hands the sealed part to the flusher. Only when the flusher falls far behind (the
+//! in-memory table exceeds `max_unflushed_events`) does the writer wait, which bounds memory.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
@@ -31,13 +38,52 @@ pub enum FsyncPolicy {
 pub struct StoreConfig {
     /// WAL durability.
     pub fsync: FsyncPolicy,
-    /// Flush the in-memory table to a segment at this many events.
+    /// Flush the in-memory table to segments at this many events.
     pub flush_events: usize,
+    /// Appends wait when this many events are not yet in segments (the flusher is behind).
+    pub max_unflushed_events: usize,
+    /// Compact a source once it has this many segments smaller than `compact_target_events`.
+    pub compact_min_segments: usize,
+    /// Compaction merges small segments up to about this many events.
+    pub compact_target_events: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { fsync: FsyncPolicy::Always, flush_events: 256 * 1024 }
+        Self {
+            fsync: FsyncPolicy::Always,
+            flush_events: 256 * 1024,
+            max_unflushed_events: 1024 * 1024,
+            compact_min_segments: 8,
+            compact_target_events: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// Age and size limits of one source's segments.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionLimits {
+    /// Delete segments whose newest event is older than this.
+    pub max_age: Option<Duration>,
+    /// Delete the oldest segments of the source while it holds more bytes than this.
+    pub max_bytes: Option<u64>,
+}
+
+/// Retention by age and size, per source (`event.dataset`), with a default for the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// Limits of every source not listed in `sources`.
+    pub default: RetentionLimits,
+    /// Limits of named sources.
+    pub sources: BTreeMap<String, RetentionLimits>,
+}
+
+impl RetentionPolicy {
+    fn limits(&self, source_dir: &str) -> RetentionLimits {
+        self.sources
+            .iter()
+            .find(|(name, _)| segment::source_dir(Some(name)) == source_dir)
+            .map_or(self.default, |(_, limits)| *limits)
     }
 }
 
@@ -50,10 +96,51 @@ pub(crate) struct MemBatch {
     pub(crate) raw_bytes: u64,
 }
 
+/// A segment file shared by the store and running queries. A segment that compaction or
+/// retention replaced is deleted from disk when the last query reading it finishes.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    pub(crate) info: SegmentInfo,
+    obsolete: AtomicBool,
+}
+
+impl Segment {
+    fn new(info: SegmentInfo) -> Arc<Self> {
+        Arc::new(Self { info, obsolete: AtomicBool::new(false) })
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if self.obsolete.load(Ordering::Acquire) {
+            let _ = std::fs::remove_file(&self.info.path);
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) mem: Vec<Arc<MemBatch>>,
-    pub(crate) segments: Vec<SegmentInfo>,
+    pub(crate) segments: Vec<Arc<Segment>>,
+}
+
+impl State {
+    fn unflushed(&self) -> usize {
+        self.mem.iter().map(|batch| batch.events.len()).sum()
+    }
+}
+
+/// What the segments of one source hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SourceStats {
+    /// Events in segments.
+    pub events: u64,
+    /// Segments.
+    pub segments: usize,
+    /// Bytes of segments on disk.
+    pub segment_bytes: u64,
+    /// Bytes of original input.
+    pub raw_bytes: u64,
 }
 
 /// Counts for `palisade store stats`.
@@ -75,14 +162,23 @@ pub struct Stats {
     pub first_event: Option<String>,
     /// Latest event time, RFC 3339.
     pub last_event: Option<String>,
+    /// Segment counts per source directory.
+    pub sources: BTreeMap<String, SourceStats>,
 }
 
 /// Where the writer reports an append's sequence range, or its failure.
 type Ack = SyncSender<Result<(u64, u64)>>;
+type FlushAck = SyncSender<Result<()>>;
 
 enum Request {
     Append(Vec<Event>, Ack),
-    Flush(SyncSender<Result<()>>),
+    Flush(FlushAck),
+}
+
+/// A sealed part of the in-memory table for the flusher: every batch up to `upto`.
+struct FlushJob {
+    upto: u64,
+    acks: Vec<FlushAck>,
 }
 
 /// An open store. Appends go through one writer thread; queries read snapshots and never
@@ -90,8 +186,12 @@ enum Request {
 pub struct Store {
     dir: PathBuf,
     state: Arc<RwLock<State>>,
-    requests: Option<Sender<Request>>,
+    requests: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
+    flusher: Option<JoinHandle<()>>,
+    max_unflushed: usize,
+    /// Held for the store's lifetime: one process per data directory.
+    _lock: std::fs::File,
 }
 
 impl std::fmt::Debug for Store {
@@ -100,26 +200,54 @@ impl std::fmt::Debug for Store {
     }
 }
 
+fn lock_dir(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io("opening", &path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(Error::Io { action: "locking", path, source })
+        }
+    }
+}
+
+fn write_state(state: &RwLock<State>) -> std::sync::RwLockWriteGuard<'_, State> {
+    state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn read_state(state: &RwLock<State>) -> std::sync::RwLockReadGuard<'_, State> {
+    state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Store {
-    /// Opens (or creates) a store in `dir`, replaying the write-ahead log.
+    /// Opens (or creates) a store in `dir`, recovering segments and replaying the log.
     ///
     /// # Errors
-    /// Returns IO errors and corrupt-file errors.
+    /// [`Error::Locked`] when another process has the directory open; IO errors and
+    /// corrupt-file errors.
     pub fn open(dir: &Path, config: StoreConfig) -> Result<Self> {
+        fs_err::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+        let lock = lock_dir(dir)?;
         let wal_dir = dir.join("wal");
         let segments_dir = dir.join("segments");
         for sub in [&wal_dir, &segments_dir] {
             fs_err::create_dir_all(sub).map_err(Error::io("creating", sub))?;
         }
-        let segments = segment::list(&segments_dir)?;
-        let flushed = segments.iter().map(|info| info.last_seq).max().unwrap_or(0);
+        let (segments, flushed) = segment::recover(&segments_dir)?;
         let mut replayed = Vec::new();
         let mut raw_bytes = 0;
         let highest = wal::replay(&wal_dir, flushed, |seq, event| {
             raw_bytes += raw_size(&event, 0);
             replayed.push((seq, event));
         })?;
-        let mut state = State { mem: Vec::new(), segments };
+        let mut state = State { mem: Vec::new(), segments: Vec::new() };
+        state.segments = segments.into_iter().map(Segment::new).collect();
         if let (Some((first, _)), Some((last, _))) = (replayed.first(), replayed.last()) {
             let (first_seq, last_seq) = (*first, *last);
             state.mem.push(Arc::new(MemBatch {
@@ -129,27 +257,49 @@ impl Store {
                 raw_bytes,
             }));
         }
-        let next_seq = highest + 1;
+        let next_seq = highest.max(flushed) + 1;
         let wal = WalWriter::create(&wal_dir, next_seq)?;
         let state = Arc::new(RwLock::new(state));
-        let (sender, receiver) = mpsc::channel();
+        let (jobs, job_receiver) = mpsc::channel();
+        let flusher = {
+            let flusher = Flusher {
+                segments_dir,
+                wal_dir: wal_dir.clone(),
+                state: Arc::clone(&state),
+                config: config.clone(),
+            };
+            std::thread::Builder::new()
+                .name("palisade-store-flusher".into())
+                .spawn(move || flusher.run(&job_receiver))
+                .map_err(|error| Error::Internal(format!("starting the flusher: {error}")))?
+        };
+        let max_unflushed = config.max_unflushed_events;
+        let (sender, receiver) = mpsc::sync_channel(256);
         let writer_state = Arc::clone(&state);
         let writer = std::thread::Builder::new()
             .name("palisade-store-writer".into())
             .spawn(move || {
                 Writer {
                     wal,
-                    wal_dir,
-                    segments_dir,
                     state: writer_state,
                     next_seq,
+                    sealed_upto: flushed,
                     config,
                     last_sync: Instant::now(),
+                    jobs,
                 }
-                .run(&receiver)
+                .run(&receiver);
             })
-            .map_err(|error| Error::Internal(format!("starting the writer thread: {error}")))?;
-        Ok(Self { dir: dir.to_owned(), state, requests: Some(sender), writer: Some(writer) })
+            .map_err(|error| Error::Internal(format!("starting the writer: {error}")))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            state,
+            requests: Some(sender),
+            writer: Some(writer),
+            flusher: Some(flusher),
+            max_unflushed,
+            _lock: lock,
+        })
     }
 
     /// Appends events; returns once they are durable under the fsync policy, with their first
@@ -178,7 +328,7 @@ impl Store {
     pub fn flush(&self) -> Result<()> {
         let (ack, wait) = mpsc::sync_channel(1);
         self.send(Request::Flush(ack))?;
-        wait.recv().map_err(|_| Error::Internal("the writer stopped".into()))?
+        wait.recv().map_err(|_| Error::Internal("the flusher stopped".into()))?
     }
 
     fn send(&self, request: Request) -> Result<()> {
@@ -189,14 +339,21 @@ impl Store {
             .map_err(|_| Error::Internal("the writer stopped".into()))
     }
 
+    /// True while the in-memory table is over half its bound: the flusher is behind and
+    /// appends will soon wait. Network inputs use it to push back (HTTP 503, slower reads).
+    #[must_use]
+    pub fn is_lagging(&self) -> bool {
+        read_state(&self.state).unflushed() >= self.max_unflushed / 2
+    }
+
     /// Returns the data directory.
     #[must_use]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    pub(crate) fn snapshot(&self) -> (Vec<SegmentInfo>, Vec<Arc<MemBatch>>) {
-        let state = self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pub(crate) fn snapshot(&self) -> (Vec<Arc<Segment>>, Vec<Arc<MemBatch>>) {
+        let state = read_state(&self.state);
         (state.segments.clone(), state.mem.clone())
     }
 
@@ -209,12 +366,18 @@ impl Store {
         let mut stats = Stats { segments: segments.len(), ..Stats::default() };
         let mut min = i64::MAX;
         let mut max = i64::MIN;
-        for info in &segments {
+        for segment in &segments {
+            let info = &segment.info;
             stats.events += info.events;
             stats.segment_bytes += info.file_bytes;
             stats.raw_bytes += info.raw_bytes;
             min = min.min(info.min_micros);
             max = max.max(info.max_micros);
+            let source = stats.sources.entry(info.source.clone()).or_default();
+            source.events += info.events;
+            source.segments += 1;
+            source.segment_bytes += info.file_bytes;
+            source.raw_bytes += info.raw_bytes;
         }
         for batch in &mem {
             stats.unflushed_events += batch.events.len() as u64;
@@ -228,7 +391,8 @@ impl Store {
         }
         stats.events += stats.unflushed_events;
         for (_, path) in wal::files(&self.dir.join("wal"))? {
-            stats.wal_bytes += fs_err::metadata(&path).map_err(Error::io("reading", &path))?.len();
+            // A file the flusher deletes meanwhile simply no longer counts.
+            stats.wal_bytes += std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
         }
         let format =
             |micros: i64| jiff::Timestamp::from_microsecond(micros).ok().map(|ts| ts.to_string());
@@ -239,50 +403,57 @@ impl Store {
         Ok(stats)
     }
 
-    /// Deletes segments whose newest event is older than `max_age`, then the oldest segments
-    /// until the segments fit in `max_bytes`. Returns the number of segments removed.
+    /// Applies a retention policy: per source, deletes segments whose newest event is older
+    /// than the age limit, then the oldest segments while the source exceeds its size limit.
+    /// Files still read by a running query are deleted when it finishes. Returns the number
+    /// of segments removed.
     ///
     /// # Errors
     /// Returns IO errors.
-    pub fn apply_retention(
-        &self,
-        max_age: Option<Duration>,
-        max_bytes: Option<u64>,
-    ) -> Result<usize> {
+    pub fn apply_retention(&self, policy: &RetentionPolicy) -> Result<usize> {
         let now = jiff::Timestamp::now().as_microsecond();
-        let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = write_state(&self.state);
+        let mut by_source: HashMap<String, Vec<Arc<Segment>>> = HashMap::new();
+        for segment in std::mem::take(&mut state.segments) {
+            by_source.entry(segment.info.source.clone()).or_default().push(segment);
+        }
         let mut removed = 0;
-        let mut keep = Vec::new();
-        let mut by_age: Vec<SegmentInfo> = std::mem::take(&mut state.segments);
-        by_age.sort_by_key(|info| info.max_micros);
-        let mut total: u64 = by_age.iter().map(|info| info.file_bytes).sum();
-        for info in by_age {
-            let too_old = max_age.is_some_and(|age| {
-                info.max_micros < now - i64::try_from(age.as_micros()).unwrap_or(i64::MAX)
-            });
-            let too_big = max_bytes.is_some_and(|limit| total > limit);
-            // The newest segment also marks how far the log is flushed; keep its name even
-            // when it expires by emptying it would be more complex: delete it like the others,
-            // the log files it covered are gone already.
-            if too_old || too_big {
-                fs_err::remove_file(&info.path).map_err(Error::io("removing", &info.path))?;
-                total -= info.file_bytes;
-                removed += 1;
-            } else {
-                keep.push(info);
+        for (source, mut segments) in by_source {
+            let limits = policy.limits(&source);
+            segments.sort_by_key(|segment| segment.info.max_micros);
+            let mut total: u64 = segments.iter().map(|segment| segment.info.file_bytes).sum();
+            for segment in segments {
+                let too_old = limits.max_age.is_some_and(|age| {
+                    segment.info.max_micros
+                        < now.saturating_sub(i64::try_from(age.as_micros()).unwrap_or(i64::MAX))
+                });
+                let too_big = limits.max_bytes.is_some_and(|limit| total > limit);
+                if too_old || too_big {
+                    total -= segment.info.file_bytes;
+                    segment.obsolete.store(true, Ordering::Release);
+                    removed += 1;
+                } else {
+                    state.segments.push(segment);
+                }
             }
         }
-        keep.sort_by_key(|info| info.first_seq);
-        state.segments = keep;
+        state.segments.sort_by(|a, b| {
+            (a.info.first_seq, &a.info.source).cmp(&(b.info.first_seq, &b.info.source))
+        });
         Ok(removed)
     }
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
+        // The writer ends when the request channel closes, and the flusher when the writer
+        // (which owns the job channel) is gone.
         self.requests.take();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
+        }
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
         }
     }
 }
@@ -296,12 +467,13 @@ fn raw_size(event: &Event, encoded: usize) -> u64 {
 
 struct Writer {
     wal: WalWriter,
-    wal_dir: PathBuf,
-    segments_dir: PathBuf,
     state: Arc<RwLock<State>>,
     next_seq: u64,
+    /// Everything up to here has been handed to the flusher.
+    sealed_upto: u64,
     config: StoreConfig,
     last_sync: Instant,
+    jobs: Sender<FlushJob>,
 }
 
 impl Writer {
@@ -336,6 +508,7 @@ impl Writer {
     }
 
     fn handle(&mut self, group: Vec<Request>) {
+        self.wait_for_flusher();
         let mut appended: Vec<(MemBatch, Ack)> = Vec::new();
         let mut flushes = Vec::new();
         let mut failure: Option<String> = None;
@@ -379,8 +552,8 @@ impl Writer {
         if let Err(error) = synced {
             failure = Some(error.to_string());
         }
-        {
-            let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let unsealed = {
+            let mut state = write_state(&self.state);
             for (batch, ack) in appended {
                 if let Some(message) = &failure {
                     let _ = ack.send(Err(Error::Internal(format!("write-ahead log: {message}"))));
@@ -392,40 +565,176 @@ impl Writer {
                 }
                 let _ = ack.send(Ok(range));
             }
+            state
+                .mem
+                .iter()
+                .filter(|batch| batch.first_seq > self.sealed_upto)
+                .map(|batch| batch.events.len())
+                .sum::<usize>()
+        };
+        if !flushes.is_empty() || unsealed >= self.config.flush_events {
+            self.seal(flushes);
         }
-        let unflushed: usize = self
-            .state
-            .read()
-            .map(|state| state.mem.iter().map(|batch| batch.events.len()).sum())
-            .unwrap_or(0);
-        if !flushes.is_empty() || unflushed >= self.config.flush_events {
-            let result = self.flush();
-            for ack in flushes {
+    }
+
+    /// Hands everything appended so far to the flusher, after starting a new log file so
+    /// that the flushed records end exactly at a file boundary.
+    fn seal(&mut self, acks: Vec<FlushAck>) {
+        let upto = self.next_seq - 1;
+        if upto > self.sealed_upto {
+            if let Err(error) = self.wal.sync().and_then(|()| self.wal.rotate(self.next_seq)) {
+                for ack in acks {
+                    let _ = ack.send(Err(Error::Internal(error.to_string())));
+                }
+                return;
+            }
+            self.sealed_upto = upto;
+        }
+        // Jobs run in order, so a flush request with nothing new is answered once the
+        // flushes before it are done.
+        let _ = self.jobs.send(FlushJob { upto: self.sealed_upto, acks });
+    }
+
+    /// Bounds memory: while the flusher is far behind, appends wait. A flush that failed
+    /// (a full disk, say) is retried every few seconds meanwhile.
+    fn wait_for_flusher(&self) {
+        let mut retry = Instant::now();
+        while read_state(&self.state).unflushed() >= self.config.max_unflushed_events {
+            if retry.elapsed() > Duration::from_secs(5) {
+                let _ = self.jobs.send(FlushJob { upto: self.sealed_upto, acks: Vec::new() });
+                retry = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+}
+
+struct Flusher {
+    segments_dir: PathBuf,
+    wal_dir: PathBuf,
+    state: Arc<RwLock<State>>,
+    config: StoreConfig,
+}
+
+impl Flusher {
+    fn run(self, jobs: &Receiver<FlushJob>) {
+        while let Ok(job) = jobs.recv() {
+            let result = self.flush(job.upto);
+            if let Err(error) = &result {
+                tracing::error!(%error, "flushing the event store failed; retrying at the next flush");
+            }
+            for ack in job.acks {
                 let _ = ack.send(
-                    result.as_ref().copied().map_err(|error| Error::Internal(error.to_string())),
+                    result.as_ref().map(|_| ()).map_err(|error| Error::Internal(error.to_string())),
                 );
+            }
+            if result.is_ok()
+                && let Err(error) = self.compact()
+            {
+                tracing::error!(%error, "compacting the event store failed");
             }
         }
     }
 
-    /// Writes the in-memory table to a segment, then drops the log files it covers.
-    fn flush(&mut self) -> Result<()> {
-        let batches: Vec<Arc<MemBatch>> =
-            self.state.read().map(|state| state.mem.clone()).unwrap_or_default();
-        let (Some(first), Some(last)) = (batches.first(), batches.last()) else { return Ok(()) };
-        let (first_seq, last_seq) = (first.first_seq, last.last_seq);
-        let events: Vec<&Event> = batches.iter().flat_map(|batch| batch.events.iter()).collect();
-        let raw_bytes = batches.iter().map(|batch| batch.raw_bytes).sum();
-        let now = jiff::Timestamp::now().as_microsecond();
-        let record_batch = schema::to_batch(&events, now);
-        let info =
-            segment::write(&self.segments_dir, &record_batch, first_seq, last_seq, raw_bytes)?;
-        {
-            let mut state = self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-            state.mem.retain(|batch| batch.first_seq > last_seq);
-            state.segments.push(info);
+    /// Writes the sealed in-memory batches up to `upto` as one segment per source, records
+    /// the flush, then drops the log files it covers.
+    fn flush(&self, upto: u64) -> Result<()> {
+        let batches: Vec<Arc<MemBatch>> = read_state(&self.state)
+            .mem
+            .iter()
+            .filter(|batch| batch.last_seq <= upto)
+            .cloned()
+            .collect();
+        let Some(first_seq) = batches.first().map(|batch| batch.first_seq) else {
+            return Ok(());
+        };
+        let mut by_source: BTreeMap<String, (Vec<&Event>, u64)> = BTreeMap::new();
+        for batch in &batches {
+            let share = batch.raw_bytes / (batch.events.len().max(1) as u64);
+            for event in &batch.events {
+                let source = event.get("event.dataset").and_then(palisade_event::Value::to_text);
+                let entry = by_source.entry(segment::source_dir(source.as_deref())).or_default();
+                entry.0.push(event);
+                entry.1 += share;
+            }
         }
-        self.wal.rotate(self.next_seq)?;
-        wal::remove_upto(&self.wal_dir, last_seq, self.wal.path())
+        let now = jiff::Timestamp::now().as_microsecond();
+        let mut written = Vec::with_capacity(by_source.len());
+        for (source, (events, raw_bytes)) in &by_source {
+            let record_batch = schema::to_batch(events, now);
+            written.push(segment::write(
+                &self.segments_dir.join(source),
+                &record_batch,
+                first_seq,
+                upto,
+                *raw_bytes,
+            )?);
+        }
+        segment::write_flushed(&self.segments_dir, upto)?;
+        {
+            let mut state = write_state(&self.state);
+            state.mem.retain(|batch| batch.last_seq > upto);
+            state.segments.extend(written.into_iter().map(Segment::new));
+        }
+        wal::remove_upto(&self.wal_dir, upto)
     }
+
+    /// Merges runs of small consecutive segments of a source once it has enough of them.
+    fn compact(&self) -> Result<()> {
+        let segments = read_state(&self.state).segments.clone();
+        let mut by_source: BTreeMap<&str, Vec<&Arc<Segment>>> = BTreeMap::new();
+        for segment in &segments {
+            by_source.entry(&segment.info.source).or_default().push(segment);
+        }
+        let target = self.config.compact_target_events;
+        for (_, mut list) in by_source {
+            let small = list.iter().filter(|segment| segment.info.events < target / 2).count();
+            if small < self.config.compact_min_segments.max(2) {
+                continue;
+            }
+            list.sort_by_key(|segment| segment.info.first_seq);
+            for run in runs_to_compact(&list, target) {
+                let infos: Vec<SegmentInfo> =
+                    run.iter().map(|segment| segment.info.clone()).collect();
+                let merged = segment::compact_into_new(&infos)?;
+                let mut state = write_state(&self.state);
+                for old in &run {
+                    old.obsolete.store(true, Ordering::Release);
+                }
+                state.segments.retain(|segment| !run.iter().any(|old| Arc::ptr_eq(old, segment)));
+                state.segments.push(Segment::new(merged));
+                state.segments.sort_by(|a, b| {
+                    (a.info.first_seq, &a.info.source).cmp(&(b.info.first_seq, &b.info.source))
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Groups consecutive small segments (fewer than half the target each) into runs of at least
+/// two whose total stays within the target.
+fn runs_to_compact<'a>(list: &[&'a Arc<Segment>], target: u64) -> Vec<Vec<&'a Arc<Segment>>> {
+    let mut runs = Vec::new();
+    let mut run: Vec<&Arc<Segment>> = Vec::new();
+    let mut total = 0;
+    for segment in list {
+        let events = segment.info.events;
+        if events >= target / 2 || total + events > target {
+            if run.len() >= 2 {
+                runs.push(std::mem::take(&mut run));
+            }
+            run.clear();
+            total = 0;
+            if events >= target / 2 {
+                continue;
+            }
+        }
+        run.push(segment);
+        total += events;
+    }
+    if run.len() >= 2 {
+        runs.push(run);
+    }
+    runs
 }

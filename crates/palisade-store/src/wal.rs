@@ -218,16 +218,17 @@ pub fn replay(dir: &Path, after_seq: u64, mut sink: impl FnMut(u64, Event)) -> R
     Ok(highest)
 }
 
-/// Deletes log files all of whose records have a sequence number of at most `upto`, keeping
-/// the file that `keep` names (the one being written).
+/// Deletes log files all of whose records have a sequence number of at most `upto`: those
+/// followed by a file that starts at or before `upto + 1`. The newest file, the one being
+/// written, has no follower and is never deleted.
 ///
 /// # Errors
 /// Returns IO errors.
-pub fn remove_upto(dir: &Path, upto: u64, keep: &Path) -> Result<()> {
+pub fn remove_upto(dir: &Path, upto: u64) -> Result<()> {
     let listed = files(dir)?;
     for (idx, (_, path)) in listed.iter().enumerate() {
         let next_first = listed.get(idx + 1).map(|(first, _)| *first);
-        if path != keep && next_first.is_some_and(|next| next <= upto + 1) {
+        if next_first.is_some_and(|next| next <= upto + 1) {
             fs_err::remove_file(path).map_err(Error::io("removing", path))?;
         }
     }

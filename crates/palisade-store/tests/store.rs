@@ -2,7 +2,9 @@
 //! simulated crash, retention, and refusal of writing queries.
 
 use palisade_event::{Event, Timestamp, Value};
-use palisade_store::{Error, FsyncPolicy, QueryLimits, Store, StoreConfig};
+use palisade_store::{
+    Error, FsyncPolicy, QueryLimits, RetentionLimits, RetentionPolicy, Store, StoreConfig,
+};
 
 fn event(n: i64, user: &str, ip: &str) -> Event {
     let mut event = Event::from_fields(vec![
@@ -17,7 +19,7 @@ fn event(n: i64, user: &str, ip: &str) -> Event {
 }
 
 fn config() -> StoreConfig {
-    StoreConfig { fsync: FsyncPolicy::Always, flush_events: 1_000_000 }
+    StoreConfig { fsync: FsyncPolicy::Always, flush_events: 1_000_000, ..StoreConfig::default() }
 }
 
 async fn rows(store: &Store, sql: &str) -> Vec<String> {
@@ -122,11 +124,173 @@ async fn row_cap_and_retention() {
     assert_eq!(output.batches.iter().map(|b| b.num_rows()).sum::<usize>(), 10);
     store.flush().expect("flush");
     // The events are from 2025; an age limit of one day removes their segment.
+    let day =
+        RetentionLimits { max_age: Some(std::time::Duration::from_secs(86_400)), max_bytes: None };
     assert_eq!(
         store
-            .apply_retention(Some(std::time::Duration::from_secs(86_400)), None)
+            .apply_retention(&RetentionPolicy { default: day, ..RetentionPolicy::default() })
             .expect("retention"),
         1
     );
     assert_eq!(rows(&store, "SELECT count(*) FROM events").await, ["0"]);
+}
+
+fn dataset_event(n: i64, dataset: &str) -> Event {
+    let mut event = event(n, "u", "10.0.0.1");
+    event.insert("event.dataset", Value::from(dataset));
+    event
+}
+
+fn segment_files(dir: &std::path::Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for source in std::fs::read_dir(dir.join("segments")).expect("segments dir") {
+        let source = source.expect("entry").path();
+        if source.is_dir() {
+            for file in std::fs::read_dir(&source).expect("source dir") {
+                let file = file.expect("entry").path();
+                files.push(format!(
+                    "{}/{}",
+                    source.file_name().expect("name").to_string_lossy(),
+                    file.file_name().expect("name").to_string_lossy()
+                ));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[tokio::test]
+async fn a_flush_writes_one_segment_per_source_and_retention_applies_per_source() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path(), config()).expect("open");
+    store.append((0..6).map(|n| dataset_event(n, "dns")).collect()).expect("append");
+    store.append((6..10).map(|n| dataset_event(n, "Nginx Access")).collect()).expect("append");
+    let mut no_source = Event::from_fields(vec![
+        ("user.name".into(), Value::from("x")),
+        ("source.port".into(), Value::Int(10)),
+    ]);
+    no_source.set_timestamp(Timestamp::from_second(1_760_000_010).ok());
+    store.append(vec![no_source]).expect("append");
+    store.flush().expect("flush");
+    assert_eq!(
+        segment_files(dir.path()),
+        [
+            "_none/seg-00000000000000000001-00000000000000000011.parquet",
+            "dns/seg-00000000000000000001-00000000000000000011.parquet",
+            "nginx_access/seg-00000000000000000001-00000000000000000011.parquet",
+        ]
+    );
+    let stats = store.stats().expect("stats");
+    assert_eq!(stats.sources["dns"].events, 6);
+    assert_eq!(stats.sources["nginx_access"].events, 4);
+    // A one-day limit on dns alone removes only its segment.
+    let policy = RetentionPolicy {
+        sources: [(
+            "dns".to_owned(),
+            RetentionLimits {
+                max_age: Some(std::time::Duration::from_secs(86_400)),
+                max_bytes: None,
+            },
+        )]
+        .into(),
+        ..RetentionPolicy::default()
+    };
+    assert_eq!(store.apply_retention(&policy).expect("retention"), 1);
+    assert_eq!(rows(&store, "SELECT count(*) FROM events").await, ["5"]);
+    assert!(!segment_files(dir.path()).iter().any(|file| file.starts_with("dns/")));
+}
+
+#[tokio::test]
+async fn an_interrupted_flush_is_replayed_from_the_log_without_duplicates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        let store = Store::open(dir.path(), config()).expect("open");
+        store.append((0..4).map(|n| dataset_event(n, "dns")).collect()).expect("append");
+        store.append((4..7).map(|n| dataset_event(n, "web")).collect()).expect("append");
+        store.flush().expect("flush");
+        store.append((7..9).map(|n| dataset_event(n, "dns")).collect()).expect("append");
+    }
+    // Simulate a crash in the middle of the second flush: one source's file was renamed
+    // into place but the FLUSHED marker was not advanced, so the log still holds 8..9.
+    let partial =
+        dir.path().join("segments/dns/seg-00000000000000000008-00000000000000000009.parquet");
+    std::fs::copy(
+        dir.path().join("segments/dns/seg-00000000000000000001-00000000000000000007.parquet"),
+        &partial,
+    )
+    .expect("copy");
+    let store = Store::open(dir.path(), config()).expect("reopen");
+    assert!(!partial.exists(), "a segment beyond the flush marker is removed");
+    assert_eq!(
+        rows(&store, r#"SELECT count(*), count(DISTINCT "source.port") FROM events"#).await,
+        ["9|9"]
+    );
+}
+
+#[tokio::test]
+async fn small_segments_are_compacted_and_an_interrupted_compaction_recovers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let compacting =
+        StoreConfig { compact_min_segments: 3, compact_target_events: 1_000, ..config() };
+    {
+        let store = Store::open(dir.path(), compacting.clone()).expect("open");
+        for round in 0..3 {
+            store
+                .append((round * 5..round * 5 + 5).map(|n| dataset_event(n, "dns")).collect())
+                .expect("append");
+            store.flush().expect("flush");
+        }
+        // Compaction runs after the flush that found enough small segments; one more
+        // flush request waits for it.
+        store.flush().expect("flush");
+        assert_eq!(store.stats().expect("stats").sources["dns"].segments, 1);
+        assert_eq!(
+            rows(&store, r#"SELECT count(*), count(DISTINCT "source.port"), min("@timestamp") < max("@timestamp") FROM events"#).await,
+            ["15|15|true"]
+        );
+    }
+    let files = segment_files(dir.path());
+    assert_eq!(files, ["dns/seg-00000000000000000001-00000000000000000015.parquet"]);
+    // Put back an input beside the merged file, as a crash before deleting the inputs would
+    // leave it: recovery keeps the merged file only.
+    let merged = dir.path().join("segments").join(&files[0]);
+    let leftover =
+        dir.path().join("segments/dns/seg-00000000000000000006-00000000000000000010.parquet");
+    std::fs::copy(&merged, &leftover).expect("copy");
+    let store = Store::open(dir.path(), compacting).expect("reopen");
+    assert!(!leftover.exists());
+    assert_eq!(rows(&store, "SELECT count(*) FROM events").await, ["15"]);
+}
+
+#[tokio::test]
+async fn a_second_process_cannot_open_the_same_directory() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let _store = Store::open(dir.path(), config()).expect("open");
+    let error = Store::open(dir.path(), config()).expect_err("locked");
+    assert!(matches!(error, Error::Locked(_)), "{error}");
+}
+
+#[tokio::test]
+async fn source_field_and_cidr_match_reach_beyond_the_typed_columns() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path(), config()).expect("open");
+    let mut v6 = event(3, "carol", "2001:db8::7");
+    v6.insert("tags", Value::List(vec![Value::from("a"), Value::from("b")]));
+    store
+        .append(vec![event(1, "alice", "10.1.2.3"), event(2, "bob", "192.168.0.9"), v6])
+        .expect("append");
+    assert_eq!(
+        rows(&store, r#"SELECT "user.name", source_field("_source", 'custom.field'), source_field("_source", 'tags') FROM events ORDER BY 1"#).await,
+        ["alice|value-1|", "bob|value-2|", "carol|value-3|a,b"]
+    );
+    assert_eq!(
+        rows(&store, r#"SELECT "user.name" FROM events WHERE cidr_match("source.ip", '10.0.0.0/8') OR cidr_match("source.ip", '2001:db8::/32') ORDER BY 1"#).await,
+        ["alice", "carol"]
+    );
+    assert_eq!(
+        rows(&store, r#"SELECT count(*) FROM events WHERE cidr_match("source.ip", 'not a net')"#)
+            .await,
+        ["0"]
+    );
 }

@@ -11,7 +11,9 @@ use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use indicatif::{ProgressBar, ProgressStyle};
-use palisade_store::{FsyncPolicy, QueryLimits, Store, StoreConfig};
+use palisade_store::{
+    FsyncPolicy, QueryLimits, RetentionLimits, RetentionPolicy, Store, StoreConfig,
+};
 
 use crate::inputs;
 use crate::output::escape_terminal;
@@ -50,14 +52,17 @@ pub(crate) enum StoreCommand {
     Stats,
     /// Write every event still in the log to a segment.
     Flush,
-    /// Delete segments older than an age or beyond a size.
+    /// Delete segments older than an age or beyond a size, for every source or one.
     Retention {
         /// Keep events newer than this many days.
         #[arg(long)]
         max_age_days: Option<u64>,
-        /// Keep at most this many MiB of segments.
+        /// Keep at most this many MiB of segments per source.
         #[arg(long)]
         max_mib: Option<u64>,
+        /// Apply the limits to this source (`event.dataset`) only.
+        #[arg(long, value_name = "DATASET")]
+        source: Option<String>,
     },
 }
 
@@ -69,7 +74,11 @@ fn open(data_dir: &std::path::Path) -> anyhow::Result<Store> {
             ..StoreConfig::default()
         },
     )
-    .with_context(|| format!("opening the data directory {}", data_dir.display()))
+    .map_err(|error| match error {
+        palisade_store::Error::Locked(_) => anyhow::Error::new(Exit::Usage(error.into())),
+        other => anyhow::Error::new(other)
+            .context(format!("opening the data directory {}", data_dir.display())),
+    })
 }
 
 /// Runs `palisade ingest`.
@@ -182,11 +191,19 @@ pub(crate) fn run(
     let store = open(data_dir)?;
     match command {
         StoreCommand::Flush => store.flush()?,
-        StoreCommand::Retention { max_age_days, max_mib } => {
-            let removed = store.apply_retention(
-                max_age_days.map(|days| Duration::from_secs(days * 86_400)),
-                max_mib.map(|mib| mib << 20),
-            )?;
+        StoreCommand::Retention { max_age_days, max_mib, source } => {
+            let limits = RetentionLimits {
+                max_age: max_age_days.map(|days| Duration::from_secs(days * 86_400)),
+                max_bytes: max_mib.map(|mib| mib << 20),
+            };
+            let policy = match source {
+                Some(source) => RetentionPolicy {
+                    sources: [(source.clone(), limits)].into(),
+                    ..RetentionPolicy::default()
+                },
+                None => RetentionPolicy { default: limits, ..RetentionPolicy::default() },
+            };
+            let removed = store.apply_retention(&policy)?;
             println!("removed {removed} segments");
         }
         StoreCommand::Stats => {
@@ -211,6 +228,15 @@ pub(crate) fn run(
                     stats.first_event.as_deref().unwrap_or("-"),
                     stats.last_event.as_deref().unwrap_or("-")
                 );
+                for (source, counts) in &stats.sources {
+                    println!(
+                        "  {:<22} {} events, {} segments, {} bytes",
+                        escape_terminal(source),
+                        counts.events,
+                        counts.segments,
+                        counts.segment_bytes
+                    );
+                }
             }
         }
     }
