@@ -5,6 +5,7 @@
 //! (`scan --fail-on`, `rules lint`), 2 usage or input error, 3 internal error.
 
 mod commands;
+mod config;
 mod inputs;
 mod output;
 mod rules_source;
@@ -71,6 +72,11 @@ enum Command {
     /// Inspect and maintain the event store.
     #[command(subcommand)]
     Store(commands::store::StoreCommand),
+    /// Run the server: HTTP API for ingest and queries over the data directory.
+    Serve(commands::serve::ServeArgs),
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
 }
 
 /// Global options every command sees.
@@ -104,14 +110,18 @@ impl std::error::Error for Exit {}
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let globals = Globals { format: cli.format, quiet: cli.quiet, verbose: cli.verbose };
+    init_logging(&globals);
+    let data_dir = &cli.data_dir;
     let result: anyhow::Result<()> =
-        check_config(cli.config.as_deref()).and_then(|()| match cli.command {
+        config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
             Command::Scan(args) => commands::scan::run(&args, &globals),
             Command::Rules(command) => commands::rules::run(&command, &globals),
             Command::Bench(args) => commands::bench::run(&args, &globals),
-            Command::Ingest(args) => commands::store::ingest(&args, &cli.data_dir, &globals),
-            Command::Query(args) => commands::store::query(&args, &cli.data_dir, &globals),
-            Command::Store(command) => commands::store::run(&command, &cli.data_dir, &globals),
+            Command::Ingest(args) => commands::store::ingest(&args, data_dir, &config, &globals),
+            Command::Query(args) => commands::store::query(&args, data_dir, &config, &globals),
+            Command::Store(command) => commands::store::run(&command, data_dir, &config, &globals),
+            Command::Serve(args) => commands::serve::run(&args, data_dir, &config, &globals),
+            Command::Token(command) => commands::token::run(&command, data_dir, &globals),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -129,20 +139,24 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads the configuration file. No setting is configurable through it yet, so every key is
-/// unknown and rejected, rather than silently ignored.
-fn check_config(path: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let Some(path) = path else { return Ok(()) };
-    let text = fs_err::read_to_string(path).map_err(|error| {
-        Exit::Usage(anyhow::Error::new(error).context("reading the configuration file"))
-    })?;
-    let table: toml::Table = text.parse().map_err(|error| {
-        Exit::Usage(anyhow::anyhow!("{}: invalid TOML: {error}", path.display()))
-    })?;
-    if let Some(key) = table.keys().next() {
-        return Err(Exit::Usage(anyhow::anyhow!("{}: unknown key `{key}` (this version has no settings in the configuration file; use command-line flags)", path.display())).into());
-    }
-    Ok(())
+/// Logs go to standard error; `PALISADE_LOG` (tracing's filter syntax) overrides the level
+/// that `--quiet` and `--verbose` choose.
+fn init_logging(globals: &Globals) {
+    let default = if globals.quiet {
+        "error"
+    } else if globals.verbose {
+        "debug"
+    } else {
+        "info"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PALISADE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 #[allow(clippy::print_stderr)]

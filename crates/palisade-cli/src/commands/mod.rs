@@ -3,4 +3,6 @@
 pub(crate) mod bench;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod serve;
 pub(crate) mod store;
+pub(crate) mod token;

@@ -15,6 +15,7 @@ use palisade_store::{
     FsyncPolicy, QueryLimits, RetentionLimits, RetentionPolicy, Store, StoreConfig,
 };
 
+use crate::config::Config;
 use crate::inputs;
 use crate::output::escape_terminal;
 use crate::{Exit, Format, Globals};
@@ -34,15 +35,15 @@ pub(crate) struct QueryArgs {
     /// (`"source.ip"`).
     #[arg(value_name = "SQL")]
     sql: String,
-    /// Return at most this many rows.
-    #[arg(long, default_value_t = 10_000)]
-    max_rows: usize,
-    /// Stop the query after this many seconds.
-    #[arg(long, default_value_t = 60)]
-    timeout: u64,
-    /// Memory the query may use, in MiB.
-    #[arg(long, default_value_t = 1024)]
-    memory_mib: usize,
+    /// Return at most this many rows (default 10000, or `query.max_rows`).
+    #[arg(long)]
+    max_rows: Option<usize>,
+    /// Stop the query after this many seconds (default 60, or `query.timeout`).
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Memory the query may use, in MiB (default 1024, or `query.memory_mib`).
+    #[arg(long)]
+    memory_mib: Option<usize>,
 }
 
 /// Subcommands of `palisade store`.
@@ -66,15 +67,16 @@ pub(crate) enum StoreCommand {
     },
 }
 
-fn open(data_dir: &std::path::Path) -> anyhow::Result<Store> {
-    Store::open(
-        data_dir,
-        StoreConfig {
-            fsync: FsyncPolicy::Interval(Duration::from_millis(200)),
-            ..StoreConfig::default()
-        },
-    )
-    .map_err(|error| match error {
+/// Opens the store for a one-off command. The log is synced on close and imports end with a
+/// flush, so per-batch fsyncs would only slow them down.
+fn open(data_dir: &std::path::Path, config: &Config) -> anyhow::Result<Store> {
+    let store_config = StoreConfig { fsync: FsyncPolicy::Never, ..config.store_config()? };
+    open_with(data_dir, store_config)
+}
+
+/// Opens the store, turning "in use by another process" into a usage error.
+pub(crate) fn open_with(data_dir: &std::path::Path, config: StoreConfig) -> anyhow::Result<Store> {
+    Store::open(data_dir, config).map_err(|error| match error {
         palisade_store::Error::Locked(_) => anyhow::Error::new(Exit::Usage(error.into())),
         other => anyhow::Error::new(other)
             .context(format!("opening the data directory {}", data_dir.display())),
@@ -86,6 +88,7 @@ fn open(data_dir: &std::path::Path) -> anyhow::Result<Store> {
 pub(crate) fn ingest(
     args: &IngestArgs,
     data_dir: &std::path::Path,
+    config: &Config,
     globals: &Globals,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -96,7 +99,7 @@ pub(crate) fn ingest(
         ))
         .into());
     }
-    let store = open(data_dir)?;
+    let store = open(data_dir, config)?;
     let total: u64 = found.iter().map(|input| input.size).sum();
     let bar = if globals.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
     bar.set_style(
@@ -145,13 +148,15 @@ pub(crate) fn ingest(
 pub(crate) fn query(
     args: &QueryArgs,
     data_dir: &std::path::Path,
+    config: &Config,
     globals: &Globals,
 ) -> anyhow::Result<()> {
-    let store = open(data_dir)?;
+    let store = open(data_dir, config)?;
+    let defaults = config.query_limits()?;
     let limits = QueryLimits {
-        max_rows: args.max_rows,
-        timeout: Duration::from_secs(args.timeout),
-        memory_bytes: args.memory_mib << 20,
+        max_rows: args.max_rows.unwrap_or(defaults.max_rows),
+        timeout: args.timeout.map_or(defaults.timeout, Duration::from_secs),
+        memory_bytes: args.memory_mib.map_or(defaults.memory_bytes, |mib| mib << 20),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -175,7 +180,7 @@ pub(crate) fn query(
     if output.truncated && !globals.quiet {
         #[allow(clippy::print_stderr)]
         {
-            eprintln!("(result cut at {} rows; raise --max-rows to see more)", args.max_rows);
+            eprintln!("(result cut at {} rows; raise --max-rows to see more)", limits.max_rows);
         }
     }
     Ok(())
@@ -186,9 +191,10 @@ pub(crate) fn query(
 pub(crate) fn run(
     command: &StoreCommand,
     data_dir: &std::path::Path,
+    config: &Config,
     globals: &Globals,
 ) -> anyhow::Result<()> {
-    let store = open(data_dir)?;
+    let store = open(data_dir, config)?;
     match command {
         StoreCommand::Flush => store.flush()?,
         StoreCommand::Retention { max_age_days, max_mib, source } => {

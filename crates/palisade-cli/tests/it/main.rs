@@ -1,7 +1,9 @@
 //! End-to-end tests that drive the real `palisade` binary.
 
 mod cli;
+mod crash;
 mod golden;
+mod server;
 mod store;
 
 use std::path::{Path, PathBuf};

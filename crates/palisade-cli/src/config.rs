@@ -1,0 +1,235 @@
+//! The configuration file (`--config FILE`, TOML). Every key is documented in
+//! docs/configuration.md; an unknown key is an error, never silently ignored. Command-line
+//! flags override the file; the file overrides the defaults.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use palisade_store::{FsyncPolicy, QueryLimits, RetentionLimits, RetentionPolicy, StoreConfig};
+use serde::Deserialize;
+
+use crate::Exit;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Config {
+    #[serde(default)]
+    pub(crate) store: StoreSection,
+    #[serde(default)]
+    pub(crate) server: ServerSection,
+    #[serde(default)]
+    pub(crate) query: QuerySection,
+}
+
+/// `[store]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoreSection {
+    /// `always`, `never`, or an interval such as `200ms`.
+    fsync: Option<String>,
+    flush_events: Option<usize>,
+    max_unflushed_events: Option<usize>,
+    #[serde(default)]
+    retention: RetentionSection,
+}
+
+/// `[store.retention]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RetentionSection {
+    max_age: Option<String>,
+    max_mib: Option<u64>,
+    /// How often `palisade serve` applies it.
+    check_every: Option<String>,
+    #[serde(default)]
+    sources: BTreeMap<String, SourceRetention>,
+}
+
+/// `[store.retention.sources."DATASET"]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceRetention {
+    max_age: Option<String>,
+    max_mib: Option<u64>,
+}
+
+/// `[server]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServerSection {
+    pub(crate) http: Option<SocketAddr>,
+    max_body_mib: Option<usize>,
+    max_inflight_ingests: Option<usize>,
+}
+
+/// `[query]`: the limits every query runs under.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QuerySection {
+    max_rows: Option<usize>,
+    timeout: Option<String>,
+    memory_mib: Option<usize>,
+}
+
+fn usage(message: String) -> anyhow::Error {
+    Exit::Usage(anyhow::anyhow!(message)).into()
+}
+
+fn duration(key: &str, text: &str) -> anyhow::Result<Duration> {
+    humantime::parse_duration(text).map_err(|error| {
+        usage(format!("{key} = {text:?}: {error} (write e.g. 200ms, 30s, 12h, 30d)"))
+    })
+}
+
+impl Config {
+    /// Reads the file, or the defaults without one.
+    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else { return Ok(Self::default()) };
+        let text = fs_err::read_to_string(path).map_err(|error| {
+            Exit::Usage(anyhow::Error::new(error).context("reading the configuration file"))
+        })?;
+        let config: Self =
+            toml::from_str(&text).map_err(|error| usage(format!("{}: {error}", path.display())))?;
+        // Check every value now, so a mistake shows at start, not at first use.
+        config.store_config()?;
+        config.retention()?;
+        config.query_limits()?;
+        Ok(config)
+    }
+
+    pub(crate) fn store_config(&self) -> anyhow::Result<StoreConfig> {
+        let mut config = StoreConfig::default();
+        if let Some(fsync) = &self.store.fsync {
+            config.fsync = match fsync.as_str() {
+                "always" => FsyncPolicy::Always,
+                "never" => FsyncPolicy::Never,
+                other => FsyncPolicy::Interval(duration("store.fsync", other)?),
+            };
+        }
+        if let Some(events) = self.store.flush_events {
+            if events == 0 {
+                return Err(usage("store.flush_events must be at least 1".into()));
+            }
+            config.flush_events = events;
+        }
+        if let Some(events) = self.store.max_unflushed_events {
+            config.max_unflushed_events = events;
+        }
+        if config.max_unflushed_events < config.flush_events * 2 {
+            return Err(usage(format!(
+                "store.max_unflushed_events ({}) must be at least twice store.flush_events ({})",
+                config.max_unflushed_events, config.flush_events
+            )));
+        }
+        Ok(config)
+    }
+
+    pub(crate) fn retention(&self) -> anyhow::Result<RetentionPolicy> {
+        let section = &self.store.retention;
+        let limits = |key: &str, age: Option<&String>, mib: Option<u64>| {
+            Ok::<_, anyhow::Error>(RetentionLimits {
+                max_age: age.map(|age| duration(key, age)).transpose()?,
+                max_bytes: mib.map(|mib| mib << 20),
+            })
+        };
+        let mut policy = RetentionPolicy {
+            default: limits("store.retention.max_age", section.max_age.as_ref(), section.max_mib)?,
+            sources: BTreeMap::new(),
+        };
+        for (name, source) in &section.sources {
+            let key = format!("store.retention.sources.{name:?}.max_age");
+            policy
+                .sources
+                .insert(name.clone(), limits(&key, source.max_age.as_ref(), source.max_mib)?);
+        }
+        Ok(policy)
+    }
+
+    pub(crate) fn retention_interval(&self) -> anyhow::Result<Duration> {
+        self.store.retention.check_every.as_deref().map_or(Ok(Duration::from_secs(60)), |text| {
+            duration("store.retention.check_every", text)
+        })
+    }
+
+    pub(crate) fn query_limits(&self) -> anyhow::Result<QueryLimits> {
+        let mut limits = QueryLimits::default();
+        if let Some(rows) = self.query.max_rows {
+            limits.max_rows = rows;
+        }
+        if let Some(timeout) = &self.query.timeout {
+            limits.timeout = duration("query.timeout", timeout)?;
+        }
+        if let Some(mib) = self.query.memory_mib {
+            limits.memory_bytes = mib << 20;
+        }
+        Ok(limits)
+    }
+
+    pub(crate) fn server_options(&self) -> anyhow::Result<palisade_server::ServerOptions> {
+        let mut options = palisade_server::ServerOptions {
+            query_limits: self.query_limits()?,
+            retention: self.retention()?,
+            retention_interval: self.retention_interval()?,
+            ..palisade_server::ServerOptions::default()
+        };
+        if let Some(mib) = self.server.max_body_mib {
+            options.max_body_bytes = mib << 20;
+        }
+        if let Some(inflight) = self.server.max_inflight_ingests {
+            options.max_inflight_ingests = inflight.max(1);
+        }
+        Ok(options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("palisade.toml");
+        std::fs::write(&path, text)?;
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn every_section_parses_and_unknown_keys_are_refused() {
+        let config = parse(
+            r#"
+            [store]
+            fsync = "200ms"
+            flush_events = 1000
+            [store.retention]
+            max_age = "30d"
+            max_mib = 2048
+            [store.retention.sources."nginx.access"]
+            max_age = "7d"
+            [server]
+            http = "127.0.0.1:9000"
+            [query]
+            max_rows = 50
+            timeout = "10s"
+            "#,
+        )
+        .expect("valid");
+        let store = config.store_config().expect("store");
+        assert_eq!(store.fsync, FsyncPolicy::Interval(Duration::from_millis(200)));
+        assert_eq!(store.flush_events, 1000);
+        let retention = config.retention().expect("retention");
+        assert_eq!(retention.default.max_age, Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(retention.default.max_bytes, Some(2048 << 20));
+        assert_eq!(
+            retention.sources["nginx.access"].max_age,
+            Some(Duration::from_secs(7 * 86_400))
+        );
+        assert_eq!(config.query_limits().expect("limits").max_rows, 50);
+        assert!(parse("[store]\nfsync_policy = \"always\"\n").is_err());
+        assert!(parse("[store]\nfsync = \"sometimes\"\n").is_err());
+        assert!(parse("[nonsense]\n").is_err());
+        assert!(parse("[store]\nflush_events = 0\n").is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! `POST /api/v1/ingest`: newline-delimited events.
+//!
+//! Each non-empty line becomes one event: a JSON object is flattened as JSON; anything else
+//! (or every line with `type=raw`) is kept whole in `message` and `event.original` and tagged
+//! `_unparsed`, so nothing accepted is dropped. The answer comes once every event is durable.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use bytes::Bytes;
+use palisade_event::{Event, Value};
+use palisade_state::Permission;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The source types this version understands.
+const TYPES: &[&str] = &["json", "raw"];
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct IngestParams {
+    #[serde(rename = "type")]
+    source_type: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct IngestReply {
+    accepted: usize,
+    unparsed: usize,
+    first_seq: Option<u64>,
+    last_seq: Option<u64>,
+}
+
+fn raw_event(line: &str) -> Event {
+    Event::from_fields(vec![
+        ("message".into(), Value::from(line)),
+        ("event.original".into(), Value::from(line)),
+        ("tags".into(), Value::List(vec![Value::from("_unparsed")])),
+    ])
+}
+
+/// Turns a request body into events; returns them and how many were kept unparsed.
+pub(crate) fn parse_lines(body: &[u8], raw_only: bool) -> (Vec<Event>, usize) {
+    let mut events = Vec::new();
+    let mut unparsed = 0;
+    for line in body.split(|byte| *byte == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let parsed = (!raw_only && line.trim_ascii_start().starts_with(b"{"))
+            .then(|| palisade_parse::format::json_fast::event_from_slice(line).ok())
+            .flatten();
+        match parsed {
+            Some(event) => events.push(event),
+            None => {
+                unparsed += 1;
+                events.push(raw_event(&String::from_utf8_lossy(line)));
+            }
+        }
+    }
+    (events, unparsed)
+}
+
+pub(crate) async fn ingest(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Query(params): Query<IngestParams>,
+    body: Bytes,
+) -> Result<Json<IngestReply>, ApiError> {
+    caller.require(Permission::Ingest)?;
+    let raw_only = match params.source_type.as_deref() {
+        None | Some("json" | "ndjson") => false,
+        Some("raw") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unknown type `{other}`; this version accepts: {}",
+                TYPES.join(", ")
+            )));
+        }
+    };
+    if app.store.is_lagging() {
+        return Err(ApiError::busy(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage is behind; retry shortly",
+        ));
+    }
+    let Ok(_slot) = app.ingest_slots.try_acquire() else {
+        return Err(ApiError::busy(StatusCode::TOO_MANY_REQUESTS, "too many ingest requests"));
+    };
+    let store = Arc::clone(&app.store);
+    let (accepted, unparsed, range) = tokio::task::spawn_blocking(move || {
+        let (events, unparsed) = parse_lines(&body, raw_only);
+        let accepted = events.len();
+        if events.is_empty() {
+            return Ok((0, 0, None));
+        }
+        store.append(events).map(|range| (accepted, unparsed, Some(range)))
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(IngestReply {
+        accepted,
+        unparsed,
+        first_seq: range.map(|(first, _)| first),
+        last_seq: range.map(|(_, last)| last),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_parse_and_everything_else_is_kept_raw() {
+        let body = b"{\"user\":{\"name\":\"alice\"}}\r\n\n not json\n{broken\n   \n";
+        let (events, unparsed) = parse_lines(body, false);
+        assert_eq!((events.len(), unparsed), (3, 2));
+        assert_eq!(events[0].get("user.name").and_then(Value::to_text).as_deref(), Some("alice"));
+        assert_eq!(
+            events[1].get("event.original").and_then(Value::to_text).as_deref(),
+            Some(" not json")
+        );
+        assert_eq!(events[2].get("message").and_then(Value::to_text).as_deref(), Some("{broken"));
+        let (raw, unparsed) = parse_lines(body, true);
+        assert_eq!((raw.len(), unparsed), (3, 3));
+    }
+}

@@ -1,0 +1,126 @@
+//! `palisade serve`: the HTTP API over the event store and the state database.
+//!
+//! ```text
+//!  POST /api/v1/ingest ──auth(ingest)──> lines -> events ──> Store::append (durable) ──> 200
+//!  GET|POST /api/v1/query ──auth(read)──> SQL ──> Store::query_stream ──> rows, streamed
+//!  GET /health (no auth)
+//! ```
+//! Every endpoint but `/health` needs a token (`Authorization: Bearer ...`); the role decides
+//! what it may do, and queries land in the audit log. Ingest is acknowledged only once its
+//! events are durable under the store's fsync policy; when the store lags, ingest answers 503
+//! with `Retry-After` instead of queueing without bound.
+#![warn(missing_docs)]
+
+mod auth;
+mod error;
+mod ingest;
+mod query;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use palisade_state::StateDb;
+use palisade_store::{QueryLimits, RetentionPolicy, Store};
+
+pub use error::ApiError;
+
+/// Settings of the HTTP API.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Largest request body accepted (HTTP 413 beyond).
+    pub max_body_bytes: usize,
+    /// Most ingest requests being stored at once (HTTP 429 beyond).
+    pub max_inflight_ingests: usize,
+    /// The most a query may ask for; requests may ask for less.
+    pub query_limits: QueryLimits,
+    /// Applied every `retention_interval`.
+    pub retention: RetentionPolicy,
+    /// How often retention runs.
+    pub retention_interval: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 32 << 20,
+            max_inflight_ingests: 64,
+            query_limits: QueryLimits::default(),
+            retention: RetentionPolicy::default(),
+            retention_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub(crate) store: Arc<Store>,
+    pub(crate) db: StateDb,
+    pub(crate) options: ServerOptions,
+    pub(crate) ingest_slots: tokio::sync::Semaphore,
+}
+
+/// Builds the API router.
+pub fn router(store: Arc<Store>, db: StateDb, options: ServerOptions) -> Router {
+    let body_limit = options.max_body_bytes;
+    let state = Arc::new(AppState {
+        store,
+        db,
+        ingest_slots: tokio::sync::Semaphore::new(options.max_inflight_ingests),
+        options,
+    });
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/ingest", post(ingest::ingest))
+        .route("/api/v1/query", get(query::query_get).post(query::query_post))
+        .route("/api/v1/stats", get(query::stats))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, applying retention meanwhile.
+///
+/// # Errors
+/// Returns IO errors of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Arc<Store>,
+    db: StateDb,
+    options: ServerOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let retention = tokio::spawn(retention_loop(
+        Arc::clone(&store),
+        options.retention.clone(),
+        options.retention_interval,
+    ));
+    let app = router(store, db, options);
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    retention.abort();
+    served
+}
+
+async fn retention_loop(store: Arc<Store>, policy: RetentionPolicy, every: Duration) {
+    if policy == RetentionPolicy::default() {
+        return;
+    }
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        ticker.tick().await;
+        let store = Arc::clone(&store);
+        let policy = policy.clone();
+        match tokio::task::spawn_blocking(move || store.apply_retention(&policy)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => tracing::info!(removed, "retention removed segments"),
+            Ok(Err(error)) => tracing::error!(%error, "retention failed"),
+            Err(error) => tracing::error!(%error, "retention task failed"),
+        }
+    }
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
