@@ -116,6 +116,8 @@ def to_rows(table: pa.Table) -> tuple[list[str], list[list]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--parquet", required=True, help="directory of *.parquet files")
+    ap.add_argument("--glob", default="*.parquet",
+                    help="files under --parquet to read (e.g. '*/*.parquet' for a Palisade segments directory)")
     ap.add_argument("--queries", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--runs", type=int, default=5)
@@ -130,7 +132,7 @@ def main() -> int:
     con.execute("SET TimeZone = 'UTC'")
     if args.threads:
         con.execute(f"SET threads = {args.threads}")
-    glob = os.path.join(args.parquet, "*.parquet").replace("'", "''")
+    glob = os.path.join(args.parquet, args.glob).replace("'", "''")
     con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{glob}')")
     total = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
 

@@ -53,6 +53,18 @@ pub(crate) enum StoreCommand {
     Stats,
     /// Write every event still in the log to a segment.
     Flush,
+    /// Time a file of named hunting queries (`-- name:` blocks, as tools/store/queries.sql)
+    /// and write their rows and median latencies as JSON, for comparison with DuckDB.
+    BenchQueries {
+        /// The .sql file.
+        file: PathBuf,
+        /// Runs per query; the median is reported.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Where to write the JSON results.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Delete segments older than an age or beyond a size, for every source or one.
     Retention {
         /// Keep events newer than this many days.
@@ -197,6 +209,9 @@ pub(crate) fn run(
     let store = open(data_dir, config)?;
     match command {
         StoreCommand::Flush => store.flush()?,
+        StoreCommand::BenchQueries { file, runs, out } => {
+            bench_queries(&store, file, (*runs).max(1), out, config, globals)?;
+        }
         StoreCommand::Retention { max_age_days, max_mib, source } => {
             let limits = RetentionLimits {
                 max_age: max_age_days.map(|days| Duration::from_secs(days * 86_400)),
@@ -355,4 +370,140 @@ fn truncate(text: &str, max: usize) -> String {
     } else {
         format!("{}…", text.chars().take(max - 1).collect::<String>())
     }
+}
+
+/// One `-- name:` block of a query file.
+struct NamedQuery {
+    name: String,
+    why: String,
+    sql: String,
+}
+
+/// Splits a file into `-- name:` blocks; `-- why:` lines describe them, other leading
+/// comment lines are skipped.
+fn parse_query_file(text: &str) -> Vec<NamedQuery> {
+    let mut queries = Vec::new();
+    for block in text.split("-- name:").skip(1) {
+        let (name, body) = block.split_once('\n').unwrap_or((block, ""));
+        let mut why = String::new();
+        let mut sql = Vec::new();
+        for line in body.lines() {
+            if let Some(text) = line.trim_start().strip_prefix("-- why:") {
+                why = text.trim().to_owned();
+            } else if !(line.trim_start().starts_with("--") && sql.is_empty()) {
+                sql.push(line);
+            }
+        }
+        let sql = sql.join("\n").trim().trim_end_matches(';').trim().to_owned();
+        queries.push(NamedQuery { name: name.trim().to_owned(), why, sql });
+    }
+    queries
+}
+
+/// Rows of a result as JSON arrays in column order (Arrow's JSON encoding: numbers stay
+/// numbers, lists stay lists, times are RFC 3339 text).
+fn json_rows(batches: &[RecordBatch]) -> anyhow::Result<Vec<Vec<serde_json::Value>>> {
+    use datafusion::arrow::json::writer::{LineDelimited, WriterBuilder};
+    let mut rows = Vec::new();
+    for batch in batches {
+        let names: Vec<String> =
+            batch.schema().fields().iter().map(|field| field.name().clone()).collect();
+        let mut lines = Vec::new();
+        let mut writer =
+            WriterBuilder::new().with_explicit_nulls(true).build::<_, LineDelimited>(&mut lines);
+        writer.write(batch)?;
+        writer.finish()?;
+        drop(writer);
+        for line in lines.split(|byte| *byte == b'\n').filter(|line| !line.is_empty()) {
+            let mut object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(line)?;
+            rows.push(
+                names
+                    .iter()
+                    .map(|name| object.remove(name).unwrap_or(serde_json::Value::Null))
+                    .collect(),
+            );
+        }
+    }
+    Ok(rows)
+}
+
+#[allow(clippy::print_stdout, clippy::cast_precision_loss)]
+fn bench_queries(
+    store: &Store,
+    file: &std::path::Path,
+    runs: usize,
+    out: &std::path::Path,
+    config: &Config,
+    globals: &Globals,
+) -> anyhow::Result<()> {
+    let text = fs_err::read_to_string(file)?;
+    let queries = parse_query_file(&text);
+    if queries.is_empty() {
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "{} has no `-- name:` blocks",
+            file.display()
+        ))
+        .into());
+    }
+    let limits = QueryLimits { max_rows: usize::MAX, ..config.query_limits()? };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let events = store.stats()?.events;
+    let width = queries.iter().map(|query| query.name.len()).max().unwrap_or(10);
+    if !globals.quiet {
+        println!("{:<width$}  {:>7}  {:>10}", "query", "rows", "median ms");
+    }
+    let mut results = Vec::new();
+    let mut failed = 0;
+    for query in &queries {
+        let mut timings = Vec::with_capacity(runs);
+        let mut entry = serde_json::json!({"name": query.name, "why": query.why, "sql": query.sql});
+        for run in 0..runs {
+            let started = Instant::now();
+            match runtime.block_on(store.query(&query.sql, limits)) {
+                Ok(output) => {
+                    timings.push(started.elapsed().as_secs_f64() * 1000.0);
+                    if run == 0 {
+                        let columns: Vec<&String> =
+                            output.schema.fields().iter().map(|field| field.name()).collect();
+                        let rows = json_rows(&output.batches)?;
+                        entry["columns"] = serde_json::json!(columns);
+                        entry["row_count"] = serde_json::json!(rows.len());
+                        entry["rows"] = serde_json::json!(rows);
+                    }
+                }
+                Err(error) => {
+                    entry["error"] = serde_json::json!(error.to_string());
+                    break;
+                }
+            }
+        }
+        if entry.get("error").is_some() {
+            failed += 1;
+            if !globals.quiet {
+                println!("{:<width$}  {:>7}  {}", query.name, "ERROR", entry["error"]);
+            }
+        } else {
+            timings.sort_by(f64::total_cmp);
+            let median = timings[timings.len() / 2];
+            entry["median_ms"] = serde_json::json!((median * 1000.0).round() / 1000.0);
+            entry["timings_ms"] = serde_json::json!(timings);
+            if !globals.quiet {
+                println!("{:<width$}  {:>7}  {median:>10.1}", query.name, entry["row_count"]);
+            }
+        }
+        results.push(entry);
+    }
+    let document = serde_json::json!({
+        "engine": "palisade",
+        "version": env!("CARGO_PKG_VERSION"),
+        "events": events,
+        "runs": runs,
+        "queries": results,
+    });
+    fs_err::write(out, serde_json::to_string_pretty(&document)? + "\n")?;
+    if failed > 0 {
+        return Err(anyhow::anyhow!("{failed} of {} queries failed", queries.len()));
+    }
+    Ok(())
 }
