@@ -22,6 +22,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
@@ -161,8 +162,12 @@ impl Store {
     /// Builds a read-only DataFusion context whose `events` table is the store's snapshot,
     /// with the snapshot's segments (to keep alive while the context is used).
     async fn session(&self, limits: &QueryLimits) -> Result<(SessionContext, Vec<Arc<Segment>>)> {
+        // No spilling: the memory cap is a hard cap, and a query never writes to disk.
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(limits.memory_bytes, 1.0)
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
             .build_arc()
             .map_err(internal)?;
         let config = SessionConfig::new()
