@@ -61,6 +61,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=0, help="DuckDB threads (0: its default)")
     ap.add_argument("--report", help="write the side-by-side results as JSON here")
     ap.add_argument("--keep", action="store_true", help="reuse the data set in --work if present")
+    ap.add_argument("--reuse-ndjson", action="store_true",
+                    help="reuse --work/events.ndjson if present instead of generating it")
     args = ap.parse_args()
 
     work = args.work or tempfile.mkdtemp(prefix="palisade-conformance-")
@@ -72,8 +74,9 @@ def main() -> int:
     if not (args.keep and os.path.isdir(os.path.join(data, "segments"))):
         if os.path.exists(data):
             subprocess.run(["rm", "-rf", data], check=True)
-        run([sys.executable, os.path.join(HERE, "generate_events.py"), "--events", str(args.events),
-             "--seed", str(args.seed), "--out", events_file])
+        if not (args.reuse_ndjson and os.path.exists(events_file)):
+            run([sys.executable, os.path.join(HERE, "generate_events.py"), "--events",
+                 str(args.events), "--seed", str(args.seed), "--out", events_file])
         raw_bytes = os.path.getsize(events_file)
         ingest_seconds = run([args.palisade, "--data-dir", data, "ingest", "-q", events_file])
     stats = json.loads(subprocess.run(

@@ -61,6 +61,13 @@ pub(crate) struct SourceRetention {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerSection {
     pub(crate) http: Option<SocketAddr>,
+    /// `ADDR` or `off`.
+    pub(crate) syslog_udp: Option<String>,
+    /// `ADDR` or `off`.
+    pub(crate) syslog_tcp: Option<String>,
+    /// IANA zone of syslog timestamps that carry none (default: the system's).
+    syslog_time_zone: Option<String>,
+    syslog_max_message_kib: Option<usize>,
     max_body_mib: Option<usize>,
     max_inflight_ingests: Option<usize>,
 }
@@ -97,6 +104,7 @@ impl Config {
         config.store_config()?;
         config.retention()?;
         config.query_limits()?;
+        config.server_options()?;
         Ok(config)
     }
 
@@ -180,6 +188,13 @@ impl Config {
         }
         if let Some(inflight) = self.server.max_inflight_ingests {
             options.max_inflight_ingests = inflight.max(1);
+        }
+        if let Some(zone) = &self.server.syslog_time_zone {
+            options.syslog.time_zone = jiff::tz::TimeZone::get(zone)
+                .map_err(|error| usage(format!("server.syslog_time_zone = {zone:?}: {error}")))?;
+        }
+        if let Some(kib) = self.server.syslog_max_message_kib {
+            options.syslog.max_message_bytes = (kib << 10).max(1024);
         }
         Ok(options)
     }

@@ -115,6 +115,16 @@ impl Event {
     }
 }
 
+/// The same JSON object as [`Event::to_json`] (keys in alphabetical order), written without
+/// building a `serde_json::Value`: this is how the write-ahead log stores events.
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut sorted: Vec<&(Box<str>, Value)> = self.fields.iter().collect();
+        sorted.sort_by(|left, right| left.0.cmp(&right.0));
+        serializer.collect_map(sorted.into_iter().map(|(name, value)| (&**name, value)))
+    }
+}
+
 /// The lookup order of field names: shorter first, then bytewise.
 fn name_order(left: &str, right: &str) -> std::cmp::Ordering {
     left.len().cmp(&right.len()).then_with(|| left.cmp(right))
@@ -146,6 +156,19 @@ mod tests {
         ]);
         let Some(Value::List(items)) = event.get("x") else { panic!("expected a list") };
         assert_eq!(items, &vec![Value::from("first"), Value::from("second")]);
+    }
+
+    #[test]
+    fn serialize_writes_what_to_json_builds() {
+        let event = Event::from_fields(vec![
+            ("z".into(), Value::Float(1.5)),
+            ("a.b".into(), Value::from("x\"y")),
+            ("n".into(), Value::Null),
+            ("nan".into(), Value::Float(f64::NAN)),
+            ("l".into(), Value::List(vec![Value::Int(1), Value::Bool(false)])),
+        ]);
+        let direct = serde_json::to_string(&event).expect("serialize");
+        assert_eq!(direct, event.to_json().to_string());
     }
 
     #[test]

@@ -127,6 +127,21 @@ impl Value {
     }
 }
 
+/// The same JSON as [`Value::to_json`], written without building a `serde_json::Value`.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => serializer.serialize_none(),
+            Value::Bool(flag) => serializer.serialize_bool(*flag),
+            Value::Int(int) => serializer.serialize_i64(*int),
+            Value::Float(float) if float.is_finite() => serializer.serialize_f64(*float),
+            Value::Float(_) => serializer.serialize_none(),
+            Value::Str(text) => serializer.serialize_str(text.as_str()),
+            Value::List(items) => serializer.collect_seq(items),
+        }
+    }
+}
+
 impl From<&str> for Value {
     fn from(value: &str) -> Self {
         Value::Str(Text::new(value))

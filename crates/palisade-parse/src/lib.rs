@@ -7,6 +7,10 @@
 //! - [`format::json`]: JSON documents and JSON lines in three shapes: the evtx_dump shape
 //!   (`{"Event": {...}}`), the Winlogbeat shape (`{"winlog": {...}}`) and generic/ECS JSON,
 //!   flattened to dotted names.
+//! - [`syslog`]: syslog over TCP/TLS framing (RFC 6587) and messages in RFC 5424 and RFC 3164
+//!   (BSD) formats with their common variants, mapped to ECS `log.syslog.*` fields.
+//! - [`linux`]: Linux authentication logs (sshd, PAM, sudo, su, cron, systemd-logind) from
+//!   `auth.log`/`secure` or syslog, mapped to ECS (`event.action`, `user.*`, `source.*`).
 //!
 //! Parsers never panic. A record that cannot be read becomes an error with its position; the
 //! caller decides whether to keep it raw.
@@ -14,5 +18,7 @@
 
 mod error;
 pub mod format;
+pub mod linux;
+pub mod syslog;
 
 pub use error::{ParseError, Result};

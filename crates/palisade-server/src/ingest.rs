@@ -92,9 +92,13 @@ pub(crate) async fn ingest(
         return Err(ApiError::busy(StatusCode::TOO_MANY_REQUESTS, "too many ingest requests"));
     };
     let store = Arc::clone(&app.store);
+    let metrics = Arc::clone(&app.metrics.http);
     let (accepted, unparsed, range) = tokio::task::spawn_blocking(move || {
         let (events, unparsed) = parse_lines(&body, raw_only);
         let accepted = events.len();
+        metrics.received.inc_by(accepted as u64);
+        metrics.parsed.inc_by((accepted - unparsed) as u64);
+        metrics.failed.inc_by(unparsed as u64);
         if events.is_empty() {
             return Ok((0, 0, None));
         }

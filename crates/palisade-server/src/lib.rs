@@ -14,7 +14,9 @@
 mod auth;
 mod error;
 mod ingest;
+pub mod metrics;
 mod query;
+pub mod syslog;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,8 @@ use palisade_state::StateDb;
 use palisade_store::{QueryLimits, RetentionPolicy, Store};
 
 pub use error::ApiError;
+pub use metrics::Metrics;
+pub use syslog::SyslogOptions;
 
 /// Settings of the HTTP API.
 #[derive(Debug, Clone)]
@@ -40,6 +44,8 @@ pub struct ServerOptions {
     pub retention: RetentionPolicy,
     /// How often retention runs.
     pub retention_interval: Duration,
+    /// Syslog inputs.
+    pub syslog: SyslogOptions,
 }
 
 impl Default for ServerOptions {
@@ -50,6 +56,7 @@ impl Default for ServerOptions {
             query_limits: QueryLimits::default(),
             retention: RetentionPolicy::default(),
             retention_interval: Duration::from_secs(60),
+            syslog: SyslogOptions::default(),
         }
     }
 }
@@ -61,45 +68,86 @@ pub struct AppState {
     pub(crate) db: StateDb,
     pub(crate) options: ServerOptions,
     pub(crate) ingest_slots: tokio::sync::Semaphore,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// Builds the API router.
-pub fn router(store: Arc<Store>, db: StateDb, options: ServerOptions) -> Router {
+pub fn router(
+    store: Arc<Store>,
+    db: StateDb,
+    options: ServerOptions,
+    metrics: Arc<Metrics>,
+) -> Router {
     let body_limit = options.max_body_bytes;
     let state = Arc::new(AppState {
         store,
         db,
         ingest_slots: tokio::sync::Semaphore::new(options.max_inflight_ingests),
         options,
+        metrics,
     });
     Router::new()
         .route("/health", get(health))
         .route("/api/v1/ingest", post(ingest::ingest))
         .route("/api/v1/query", get(query::query_get).post(query::query_post))
         .route("/api/v1/stats", get(query::stats))
+        .route("/metrics", get(query::metrics))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes, applying retention meanwhile.
+/// The sockets `serve` listens on, bound by the caller (so it can report the addresses).
+#[derive(Debug)]
+pub struct Listeners {
+    /// The HTTP API.
+    pub http: tokio::net::TcpListener,
+    /// Syslog over UDP.
+    pub syslog_udp: Option<tokio::net::UdpSocket>,
+    /// Syslog over TCP.
+    pub syslog_tcp: Option<tokio::net::TcpListener>,
+}
+
+/// Serves the API and the syslog inputs until `shutdown` completes, applying retention
+/// meanwhile.
 ///
 /// # Errors
-/// Returns IO errors of the listener.
+/// Returns IO errors of the HTTP listener.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listeners: Listeners,
     store: Arc<Store>,
     db: StateDb,
     options: ServerOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let retention = tokio::spawn(retention_loop(
+    let metrics = Arc::new(Metrics::default());
+    let mut tasks = vec![tokio::spawn(retention_loop(
         Arc::clone(&store),
         options.retention.clone(),
         options.retention_interval,
-    ));
-    let app = router(store, db, options);
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    retention.abort();
+    ))];
+    let sink = syslog::SyslogSink::start(Arc::clone(&store), Arc::clone(&metrics));
+    if let Some(socket) = listeners.syslog_udp {
+        tasks.push(tokio::spawn(syslog::run_udp(
+            socket,
+            sink.clone(),
+            options.syslog.clone(),
+            Arc::clone(&metrics.syslog_udp),
+        )));
+    }
+    if let Some(listener) = listeners.syslog_tcp {
+        tasks.push(tokio::spawn(syslog::run_tcp(
+            listener,
+            sink.clone(),
+            options.syslog.clone(),
+            Arc::clone(&metrics.syslog_tcp),
+        )));
+    }
+    drop(sink);
+    let app = router(store, db, options, metrics);
+    let served = axum::serve(listeners.http, app).with_graceful_shutdown(shutdown).await;
+    for task in tasks {
+        task.abort();
+    }
     served
 }
 

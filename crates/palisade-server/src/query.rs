@@ -72,6 +72,19 @@ pub(crate) async fn stats(
     Ok(Json(stats))
 }
 
+pub(crate) async fn metrics(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read)?;
+    let mut response = app.metrics.encode().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    Ok(response)
+}
+
 async fn run(
     app: Arc<AppState>,
     caller: Caller,

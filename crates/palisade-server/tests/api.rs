@@ -36,7 +36,12 @@ async fn api_with_timeout(timeout: Duration) -> Api {
         query_limits: QueryLimits { max_rows: 100, timeout, memory_bytes: 64 << 20 },
         ..palisade_server::ServerOptions::default()
     };
-    let router = palisade_server::router(store, db.clone(), options);
+    let router = palisade_server::router(
+        store,
+        db.clone(),
+        options,
+        Arc::new(palisade_server::Metrics::default()),
+    );
     Api { router, admin, analyst, shipper, db, _dir: dir }
 }
 

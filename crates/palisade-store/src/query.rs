@@ -211,12 +211,15 @@ impl Store {
         Ok((ctx, segments))
     }
 
-    /// Plans one read-only SQL query and starts it; rows then stream from the result.
+    /// Plans one read-only query (SQL, or the pipe syntax of docs/pipe.md) and starts it;
+    /// rows then stream from the result.
     ///
     /// # Errors
     /// [`Error::InvalidQuery`] for syntax errors, writes, DDL and unknown names;
     /// [`Error::QueryLimit`] when planning alone exceeds the timeout.
-    pub async fn query_stream(&self, sql: &str, limits: QueryLimits) -> Result<QueryStream> {
+    pub async fn query_stream(&self, query: &str, limits: QueryLimits) -> Result<QueryStream> {
+        let sql = to_sql(query)?;
+        let sql = sql.as_ref();
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let (ctx, snapshot) = self.session(&limits).await?;
         let options = SQLOptions::new()
@@ -249,6 +252,21 @@ impl Store {
     pub async fn query(&self, sql: &str, limits: QueryLimits) -> Result<QueryOutput> {
         self.query_stream(sql, limits).await?.collect().await
     }
+}
+
+/// The SQL of a query: pipe syntax (`events | where ...`) is compiled to SQL, which then runs
+/// through exactly the same read-only path as SQL written by hand.
+///
+/// # Errors
+/// [`Error::InvalidQuery`] with the position of the mistake in a pipe query.
+pub fn to_sql(query: &str) -> Result<std::borrow::Cow<'_, str>> {
+    if !palisade_pipe::looks_like_pipe(query) {
+        return Ok(std::borrow::Cow::Borrowed(query));
+    }
+    let schema = schema::schema();
+    palisade_pipe::compile(query, &|name| schema.field_with_name(name).is_ok())
+        .map(std::borrow::Cow::Owned)
+        .map_err(|error| Error::InvalidQuery(error.to_string()))
 }
 
 fn classify(error: datafusion::error::DataFusionError) -> Error {

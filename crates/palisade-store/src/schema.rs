@@ -121,6 +121,7 @@ pub fn to_batch(events: &[&Event], default_micros: i64) -> RecordBatch {
     let mut ints: Vec<Int64Builder> =
         INT_COLUMNS.iter().map(|_| Int64Builder::with_capacity(events.len())).collect();
     let mut sources = StringBuilder::new();
+    let mut json = Vec::with_capacity(1024);
     for event in events {
         timestamps.append_value(event_micros(event, default_micros));
         for (idx, name) in STRING_COLUMNS.iter().enumerate() {
@@ -129,7 +130,7 @@ pub fn to_batch(events: &[&Event], default_micros: i64) -> RecordBatch {
         for (idx, name) in INT_COLUMNS.iter().enumerate() {
             ints[idx].append_option(event.get(name).and_then(int_of));
         }
-        let mut rest: Vec<(&str, serde_json::Value)> = event
+        let mut rest: Vec<(&str, &Value)> = event
             .fields()
             .filter(|(name, value)| {
                 // A typed column that could not hold the value (e.g. a non-numeric port) keeps
@@ -138,12 +139,13 @@ pub fn to_batch(events: &[&Event], default_micros: i64) -> RecordBatch {
                 let typed_int = INT_COLUMNS.contains(name) && int_of(value).is_some();
                 !(typed_string || typed_int)
             })
-            .map(|(name, value)| (name, value.to_json()))
             .collect();
         rest.sort_by(|left, right| left.0.cmp(right.0));
-        let object: serde_json::Map<String, serde_json::Value> =
-            rest.into_iter().map(|(name, value)| (name.to_owned(), value)).collect();
-        sources.append_value(serde_json::Value::Object(object).to_string());
+        json.clear();
+        let mut serializer = serde_json::Serializer::new(&mut json);
+        // Writing plain data into a Vec cannot fail.
+        let _ = serde::Serializer::collect_map(&mut serializer, rest);
+        sources.append_value(String::from_utf8_lossy(&json));
     }
     let mut columns: Vec<ArrayRef> = vec![Arc::new(timestamps.finish())];
     columns.extend(strings.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));

@@ -21,11 +21,14 @@ const MAX_RECORD: u32 = 64 * 1024 * 1024;
 /// Serializes an event for the log.
 #[must_use]
 pub fn encode_event(event: &Event) -> Vec<u8> {
-    let object = serde_json::json!({
-        "t": event.timestamp().map(|ts| ts.as_microsecond()),
-        "f": event.to_json(),
-    });
-    object.to_string().into_bytes()
+    #[derive(serde::Serialize)]
+    struct Record<'a> {
+        t: Option<i64>,
+        f: &'a Event,
+    }
+    let record = Record { t: event.timestamp().map(|ts| ts.as_microsecond()), f: event };
+    // Serializing plain data into a Vec cannot fail.
+    serde_json::to_vec(&record).unwrap_or_default()
 }
 
 /// Reads an event written by [`encode_event`].

@@ -294,3 +294,84 @@ async fn source_field_and_cidr_match_reach_beyond_the_typed_columns() {
         ["0"]
     );
 }
+
+#[tokio::test]
+async fn time_ranges_and_bloom_filters_prune_segments() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path(), config()).expect("open");
+    // Three flushes, far apart in time, each with its own addresses.
+    for (day, octet) in [(0, 1), (10, 2), (20, 3)] {
+        let events = (0..200)
+            .map(|n| {
+                let mut event = event(n, "u", &format!("10.{octet}.0.{}", n % 200));
+                event.set_timestamp(Timestamp::from_second(1_760_000_000 + day * 86_400 + n).ok());
+                event
+            })
+            .collect();
+        store.append(events).expect("append");
+        store.flush().expect("flush");
+    }
+    let plan = |sql: &str| {
+        let store = &store;
+        let sql = sql.to_owned();
+        async move { rows(store, &format!("EXPLAIN ANALYZE {sql}")).await.join("\n") }
+    };
+    let metric = |plan: &str, name: &str| -> u64 {
+        // e.g. "row_groups_pruned_statistics=2 total → 1 matched" or "files_ranges_pruned_statistics=3 total → 1 matched"
+        let at = plan.find(name).unwrap_or_else(|| panic!("no {name} in {plan}"));
+        let rest = &plan[at + name.len() + 1..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().unwrap_or_else(|_| panic!("{name}: {rest}"))
+    };
+    // Only the middle segment's time range can match.
+    let by_time = plan(
+        r#"SELECT count(*) FROM events WHERE "@timestamp" >= '2025-10-19T00:00:00Z' AND "@timestamp" < '2025-10-20T00:00:00Z'"#,
+    )
+    .await;
+    assert_eq!(
+        rows(&store, r#"SELECT count(*) FROM events WHERE "@timestamp" >= '2025-10-19T00:00:00Z' AND "@timestamp" < '2025-10-20T00:00:00Z'"#).await,
+        ["200"]
+    );
+    let pruned_by_time = metric(&by_time, "files_ranges_pruned_statistics")
+        + metric(&by_time, "row_groups_pruned_statistics");
+    assert!(pruned_by_time >= 2, "time pruning skipped nothing:\n{by_time}");
+    // An address in no segment's range of values but inside their min/max is skipped by the
+    // bloom filters.
+    let by_bloom = plan(r#"SELECT count(*) FROM events WHERE "source.ip" = '10.2.0.77x'"#).await;
+    assert!(
+        metric(&by_bloom, "row_groups_pruned_bloom_filter") >= 1,
+        "bloom filters skipped nothing:\n{by_bloom}"
+    );
+}
+
+#[tokio::test]
+async fn pipe_queries_run_through_the_same_read_only_path() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Store::open(dir.path(), config()).expect("open");
+    store
+        .append(vec![
+            event(1, "alice", "10.1.2.3"),
+            event(2, "alice", "10.1.2.4"),
+            event(3, "bob", "192.168.0.9"),
+        ])
+        .expect("append");
+    assert_eq!(
+        rows(
+            &store,
+            "events | where source.ip cidr \"10.0.0.0/8\" | stats count() as n by user.name"
+        )
+        .await,
+        ["alice|2"]
+    );
+    // A field outside the typed columns is read from `_source`.
+    assert_eq!(
+        rows(&store, "events | where custom.field == \"value-3\" | fields user.name").await,
+        ["bob"]
+    );
+    let error = store
+        .query("events | where user.name == | head 1", QueryLimits::default())
+        .await
+        .expect_err("syntax error");
+    assert!(matches!(error, Error::InvalidQuery(_)), "{error}");
+    assert!(error.to_string().contains("1:"), "the position is reported: {error}");
+}

@@ -11,12 +11,36 @@ use palisade_state::StateDb;
 use crate::config::Config;
 use crate::{Exit, Globals};
 
+/// Stack of the threads that plan queries (see `commands::store`).
+pub(crate) const QUERY_STACK: usize = 16 << 20;
+
 /// Arguments of `palisade serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// Address of the HTTP API (default 127.0.0.1:8080; port 0 picks a free port).
     #[arg(long, value_name = "ADDR")]
     http: Option<SocketAddr>,
+    /// Syslog over UDP (default 127.0.0.1:5514; `off` to disable).
+    #[arg(long, value_name = "ADDR|off")]
+    syslog_udp: Option<String>,
+    /// Syslog over TCP, octet-counted or LF framing (default 127.0.0.1:5514; `off`).
+    #[arg(long, value_name = "ADDR|off")]
+    syslog_tcp: Option<String>,
+}
+
+/// An input address from a flag, the configuration or the default; `None` when turned off.
+fn input_address(
+    flag: Option<&str>,
+    config: Option<&str>,
+    what: &str,
+) -> anyhow::Result<Option<SocketAddr>> {
+    match flag.or(config).unwrap_or("127.0.0.1:5514") {
+        "off" | "" => Ok(None),
+        text => text.parse().map(Some).map_err(|error| {
+            Exit::Usage(anyhow::anyhow!("{what} `{text}` is not an address (or `off`): {error}"))
+                .into()
+        }),
+    }
 }
 
 /// Runs `palisade serve`.
@@ -33,10 +57,22 @@ pub(crate) fn run(
         .http
         .or(config.server.http)
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let syslog_udp = input_address(
+        args.syslog_udp.as_deref(),
+        config.server.syslog_udp.as_deref(),
+        "--syslog-udp",
+    )?;
+    let syslog_tcp = input_address(
+        args.syslog_tcp.as_deref(),
+        config.server.syslog_tcp.as_deref(),
+        "--syslog-tcp",
+    )?;
     let store = Arc::new(crate::commands::store::open_with(data_dir, store_config)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("palisade-http")
+        // SQL parsing recurses; deep expressions must hit the parser's limit, not the stack.
+        .thread_stack_size(QUERY_STACK)
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
@@ -47,18 +83,41 @@ pub(crate) fn run(
                  `palisade token create --name admin --role admin`"
             );
         }
-        let listener = tokio::net::TcpListener::bind(http).await.map_err(|error| {
-            Exit::Usage(anyhow::Error::new(error).context(format!("listening on {http}")))
-        })?;
+        let bind_error = |addr: SocketAddr| {
+            move |error: std::io::Error| {
+                Exit::Usage(anyhow::Error::new(error).context(format!("listening on {addr}")))
+            }
+        };
+        let udp = match syslog_udp {
+            Some(addr) => {
+                let socket = tokio::net::UdpSocket::bind(addr).await.map_err(bind_error(addr))?;
+                eprintln!("palisade: syslog UDP listening on udp://{}", socket.local_addr()?);
+                Some(socket)
+            }
+            None => None,
+        };
+        let tcp = match syslog_tcp {
+            Some(addr) => {
+                let listener =
+                    tokio::net::TcpListener::bind(addr).await.map_err(bind_error(addr))?;
+                eprintln!("palisade: syslog TCP listening on tcp://{}", listener.local_addr()?);
+                Some(listener)
+            }
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind(http).await.map_err(bind_error(http))?;
         let local = listener.local_addr()?;
-        // The one line scripts and tests wait for; printed even with --quiet.
+        // The line scripts and tests wait for (after the syslog ones); printed even with
+        // --quiet.
         eprintln!("palisade: HTTP API listening on http://{local}");
         if !globals.quiet {
             eprintln!("palisade: data directory {}", data_dir.display());
         }
-        palisade_server::serve(listener, Arc::clone(&store), db, options, shutdown_signal())
+        let listeners =
+            palisade_server::Listeners { http: listener, syslog_udp: udp, syslog_tcp: tcp };
+        palisade_server::serve(listeners, Arc::clone(&store), db, options, shutdown_signal())
             .await
-            .context("serving HTTP")?;
+            .context("serving")?;
         tracing::info!("shutting down");
         Ok::<_, anyhow::Error>(())
     })?;

@@ -44,6 +44,10 @@ pub(crate) struct QueryArgs {
     /// Memory the query may use, in MiB (default 1024, or `query.memory_mib`).
     #[arg(long)]
     memory_mib: Option<usize>,
+    /// Send the query to a running server instead of opening the data directory; the token
+    /// is read from PALISADE_TOKEN.
+    #[arg(long, env = "PALISADE_SERVER", value_name = "URL")]
+    server: Option<String>,
 }
 
 /// Subcommands of `palisade store`.
@@ -163,6 +167,9 @@ pub(crate) fn query(
     config: &Config,
     globals: &Globals,
 ) -> anyhow::Result<()> {
+    if let Some(server) = &args.server {
+        return query_remote(server, args, globals.format.unwrap_or(Format::Table), globals.quiet);
+    }
     let store = open(data_dir, config)?;
     let defaults = config.query_limits()?;
     let limits = QueryLimits {
@@ -171,6 +178,7 @@ pub(crate) fn query(
         memory_bytes: args.memory_mib.map_or(defaults.memory_bytes, |mib| mib << 20),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(crate::commands::serve::QUERY_STACK)
         .enable_all()
         .build()
         .context("starting the query runtime")?;
@@ -333,32 +341,129 @@ fn write_batches(
             }
             csv.flush()?;
         }
-        Format::Table => {
-            let cells: Vec<Vec<String>> = rows
-                .iter()
-                .map(|row| row.iter().map(|cell| escape_terminal(&truncate(cell, 80))).collect())
-                .collect();
-            let mut widths: Vec<usize> = names.iter().map(|name| name.chars().count()).collect();
-            for row in &cells {
-                for (idx, cell) in row.iter().enumerate() {
-                    widths[idx] = widths[idx].max(cell.chars().count());
-                }
-            }
-            let line = |values: &[String]| {
-                values
+        Format::Table => print_table(out, &names, &rows)?,
+    }
+    Ok(())
+}
+
+/// Aligned columns; cells are cut at 80 characters and control characters escaped, since
+/// they come from logs.
+fn print_table(
+    out: &mut dyn std::io::Write,
+    names: &[String],
+    rows: &[Vec<String>],
+) -> anyhow::Result<()> {
+    let escape = |cell: &String| escape_terminal(&truncate(cell, 80));
+    let header: Vec<String> = names.iter().map(escape).collect();
+    let cells: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(escape).collect()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|name| name.chars().count()).collect();
+    for row in &cells {
+        for (idx, cell) in row.iter().enumerate() {
+            widths[idx] = widths[idx].max(cell.chars().count());
+        }
+    }
+    let line = |values: &[String]| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(idx, value)| format!("{value:<width$}", width = widths[idx]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    writeln!(out, "{}", line(&header))?;
+    for row in &cells {
+        writeln!(out, "{}", line(row))?;
+    }
+    writeln!(out, "({} rows)", cells.len())?;
+    Ok(())
+}
+
+/// Runs the query on a server (`--server URL`, token in `PALISADE_TOKEN`) and prints its
+/// answer in the chosen format.
+fn query_remote(server: &str, args: &QueryArgs, format: Format, quiet: bool) -> anyhow::Result<()> {
+    let token = std::env::var("PALISADE_TOKEN").map_err(|_| {
+        Exit::Usage(anyhow::anyhow!(
+            "--server needs a token in PALISADE_TOKEN (create one with `palisade token create`)"
+        ))
+    })?;
+    let mut request = serde_json::json!({
+        "query": args.sql,
+        "format": match format {
+            Format::Csv => "csv",
+            Format::Jsonl => "ndjson",
+            Format::Table | Format::Json => "json",
+        },
+    });
+    if let Some(rows) = args.max_rows {
+        request["max_rows"] = rows.into();
+    }
+    if let Some(timeout) = args.timeout {
+        request["timeout_seconds"] = timeout.into();
+    }
+    let url = format!("{}/api/v1/query", server.trim_end_matches('/'));
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut response = agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(&request)
+        .with_context(|| format!("sending the query to {url}"))?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().with_config().limit(u64::MAX).read_to_string()?;
+    if status != 200 {
+        let message = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|error| error["error"].as_str().map(str::to_owned))
+            .unwrap_or(body);
+        let error = anyhow::anyhow!("the server answered {status}: {message}");
+        return Err(if (400..500).contains(&status) { Exit::Usage(error).into() } else { error });
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if matches!(format, Format::Csv | Format::Jsonl) {
+        out.write_all(body.as_bytes())?;
+        return Ok(out.flush()?);
+    }
+    let document: serde_json::Value = serde_json::from_str(&body).context("reading the answer")?;
+    let names: Vec<String> = document["columns"]
+        .as_array()
+        .map(|columns| {
+            columns.iter().filter_map(|c| c["name"].as_str().map(str::to_owned)).collect()
+        })
+        .unwrap_or_default();
+    let rows: Vec<&serde_json::Map<String, serde_json::Value>> = document["rows"]
+        .as_array()
+        .map(|rows| rows.iter().filter_map(serde_json::Value::as_object).collect())
+        .unwrap_or_default();
+    if format == Format::Json {
+        serde_json::to_writer_pretty(&mut out, &rows)?;
+        writeln!(out)?;
+    } else {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| {
+                names
                     .iter()
-                    .enumerate()
-                    .map(|(idx, value)| format!("{value:<width$}", width = widths[idx]))
-                    .collect::<Vec<_>>()
-                    .join("  ")
-                    .trim_end()
-                    .to_owned()
-            };
-            writeln!(out, "{}", line(&names))?;
-            for row in &cells {
-                writeln!(out, "{}", line(row))?;
-            }
-            writeln!(out, "({} rows)", cells.len())?;
+                    .map(|name| match row.get(name) {
+                        None | Some(serde_json::Value::Null) => String::new(),
+                        Some(serde_json::Value::String(text)) => text.clone(),
+                        Some(other) => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect();
+        print_table(&mut out, &names, &cells)?;
+    }
+    out.flush()?;
+    if let Some(error) = document["error"].as_str() {
+        return Err(anyhow::anyhow!("the query stopped part way: {error}"));
+    }
+    if document["truncated"] == true && !quiet {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("(result cut at the row cap; ask for fewer rows or narrow the query)");
         }
     }
     Ok(())
@@ -440,14 +545,15 @@ fn bench_queries(
     let text = fs_err::read_to_string(file)?;
     let queries = parse_query_file(&text);
     if queries.is_empty() {
-        return Err(Exit::Usage(anyhow::anyhow!(
-            "{} has no `-- name:` blocks",
-            file.display()
-        ))
-        .into());
+        return Err(
+            Exit::Usage(anyhow::anyhow!("{} has no `-- name:` blocks", file.display())).into()
+        );
     }
     let limits = QueryLimits { max_rows: usize::MAX, ..config.query_limits()? };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(crate::commands::serve::QUERY_STACK)
+        .enable_all()
+        .build()?;
     let events = store.stats()?.events;
     let width = queries.iter().map(|query| query.name.len()).max().unwrap_or(10);
     if !globals.quiet {

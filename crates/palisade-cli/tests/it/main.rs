@@ -3,8 +3,10 @@
 mod cli;
 mod crash;
 mod golden;
+mod serve;
 mod server;
 mod store;
+mod syslog;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

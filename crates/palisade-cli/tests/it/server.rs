@@ -11,6 +11,10 @@ use crate::{palisade, text};
 pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) url: String,
+    /// `host:port` of the syslog UDP input.
+    pub(crate) syslog_udp: String,
+    /// `host:port` of the syslog TCP input.
+    pub(crate) syslog_tcp: String,
 }
 
 impl Server {
@@ -22,7 +26,15 @@ impl Server {
             command.arg("--config").arg(config);
         }
         let mut child = command
-            .args(["serve", "--http", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+                "--syslog-udp",
+                "127.0.0.1:0",
+                "--syslog-tcp",
+                "127.0.0.1:0",
+            ])
             .env_remove("PALISADE_DATA_DIR")
             .env("PALISADE_LOG", "warn")
             .stdout(Stdio::null())
@@ -31,23 +43,28 @@ impl Server {
             .expect("start palisade serve");
         let stderr = child.stderr.take().expect("stderr");
         let (found, wait) = std::sync::mpsc::channel();
-        // Read the address line, then keep draining so the server never blocks on a full pipe.
+        // Read the address lines (syslog first, HTTP last), then keep draining so the server
+        // never blocks on a full pipe.
         std::thread::spawn(move || {
-            let mut sent = false;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if !sent && let Some(url) = line.split("listening on ").nth(1) {
+                if let Some(url) = line.split("listening on ").nth(1) {
                     let _ = found.send(url.trim().to_owned());
-                    sent = true;
-                } else if !line.contains("listening on") {
+                } else {
                     eprintln!("[server] {line}");
                 }
             }
         });
-        let url = wait.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("palisade serve did not start within 60 s");
-        });
-        Server { child, url }
+        let mut next = || {
+            wait.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("palisade serve did not start within 60 s");
+            })
+        };
+        let udp = next();
+        let tcp = next();
+        let url = next();
+        let strip = |url: &str, scheme: &str| url.strip_prefix(scheme).unwrap_or(url).to_owned();
+        Server { syslog_udp: strip(&udp, "udp://"), syslog_tcp: strip(&tcp, "tcp://"), url, child }
     }
 
     /// SIGKILL, as a crash would.

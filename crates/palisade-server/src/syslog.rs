@@ -1,0 +1,241 @@
+//! Syslog inputs of `palisade serve`: UDP (one datagram, one message) and TCP (RFC 6587
+//! framing, octet-counted or LF-terminated, detected per frame).
+//!
+//! ```text
+//!  socket ─> frames ─> parse (RFC 5424/3164, then auth-log parsers) ─> Event
+//!        ─> bounded channel ─> batcher ─> Store::append (durable) ─> memtable / segments
+//! ```
+//! The channel is bounded: when storage lags, TCP readers wait on it and stop reading, so the
+//! sender's TCP window closes (backpressure); UDP readers wait too and the kernel's socket
+//! buffer absorbs or drops the overflow, which the kernel counts. Nothing already parsed is
+//! dropped by us. Every message is stored: a line no parser understands is kept whole and
+//! tagged (`_syslog_unparsed`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_event::{Event, Value};
+use palisade_parse::syslog::{self, Framer, SyslogContext};
+use palisade_store::Store;
+use tokio::io::AsyncReadExt as _;
+use tokio::sync::mpsc;
+
+use crate::metrics::{InputMetrics, Metrics};
+
+/// Settings of the syslog inputs.
+#[derive(Debug, Clone)]
+pub struct SyslogOptions {
+    /// Largest message; longer TCP frames are cut and tagged.
+    pub max_message_bytes: usize,
+    /// Zone of timestamps that carry none (BSD syslog).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Most concurrent TCP connections.
+    pub max_connections: usize,
+}
+
+impl Default for SyslogOptions {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            time_zone: jiff::tz::TimeZone::system(),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Events parsed from syslog waiting to be stored, with a bound.
+#[derive(Debug, Clone)]
+pub struct SyslogSink {
+    sender: mpsc::Sender<Event>,
+}
+
+/// Events waiting for the batcher at most (about 10 MB of typical syslog events).
+const QUEUE: usize = 16 * 1024;
+/// Events per append.
+const BATCH: usize = 4096;
+
+impl SyslogSink {
+    /// Starts the batcher that appends parsed events to the store.
+    #[must_use]
+    pub fn start(store: Arc<Store>, metrics: Arc<Metrics>) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(batcher(receiver, store, metrics));
+        Self { sender }
+    }
+}
+
+async fn batcher(mut receiver: mpsc::Receiver<Event>, store: Arc<Store>, metrics: Arc<Metrics>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        let received = receiver.recv_many(&mut batch, BATCH).await;
+        if received == 0 {
+            return;
+        }
+        let events = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+        let count = events.len() as u64;
+        let store = Arc::clone(&store);
+        match tokio::task::spawn_blocking(move || store.append(events)).await {
+            Ok(Ok(_)) => {
+                metrics.syslog_stored.inc_by(count);
+            }
+            Ok(Err(error)) => {
+                metrics.syslog_store_errors.inc_by(count);
+                tracing::error!(%error, count, "storing syslog events failed");
+            }
+            Err(error) => tracing::error!(%error, "the syslog store task failed"),
+        }
+    }
+}
+
+/// Parses one message into an event: the syslog header, then the auth-log parsers on the
+/// program and message.
+#[must_use]
+pub fn to_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Event, bool) {
+    let original = String::from_utf8_lossy(bytes);
+    let original = original.trim_end_matches(['\n', '\r', '\0']);
+    let message = syslog::parse(original.as_bytes(), ctx);
+    let unparsed = message.format == syslog::SyslogFormat::Unparsed;
+    let program = message.app_name.clone();
+    let pid = message.procid.as_deref().and_then(|pid| pid.parse().ok());
+    let text = message.message.clone();
+    let mut event = message.into_event(original);
+    if let Some(program) = program {
+        palisade_parse::linux::parse_auth(&program, pid, &text, &mut event);
+    }
+    if truncated {
+        event.insert("tags", with_tag(event.get("tags"), "_truncated"));
+    }
+    (event, !unparsed)
+}
+
+fn with_tag(existing: Option<&Value>, tag: &str) -> Value {
+    let mut tags = match existing {
+        Some(Value::List(items)) => items.clone(),
+        Some(other) => vec![other.clone()],
+        None => Vec::new(),
+    };
+    tags.push(Value::from(tag));
+    Value::List(tags)
+}
+
+/// Receives datagrams until the task is dropped.
+pub async fn run_udp(
+    socket: tokio::net::UdpSocket,
+    sink: SyslogSink,
+    options: SyslogOptions,
+    metrics: Arc<InputMetrics>,
+) {
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let (len, peer) = match socket.recv_from(&mut buffer).await {
+            Ok(received) => received,
+            Err(error) => {
+                tracing::warn!(%error, "syslog UDP receive failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        metrics.received.inc();
+        let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
+        let (mut event, parsed) = to_event(&buffer[..len], &ctx, false);
+        event.insert("log.source.address", Value::from(peer.to_string()));
+        if parsed {
+            metrics.parsed.inc();
+        } else {
+            metrics.failed.inc();
+        }
+        metrics.queued.inc();
+        let sent = sink.sender.send(event).await;
+        metrics.queued.dec();
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+/// Accepts TCP connections until the task is dropped.
+pub async fn run_tcp(
+    listener: tokio::net::TcpListener,
+    sink: SyslogSink,
+    options: SyslogOptions,
+    metrics: Arc<InputMetrics>,
+) {
+    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "syslog TCP accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::warn!(%peer, "too many syslog connections; refusing one");
+            continue;
+        };
+        let (sink, options, metrics) = (sink.clone(), options.clone(), Arc::clone(&metrics));
+        tokio::spawn(async move {
+            read_stream(stream, peer, sink, options, metrics).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Reads one connection's frames until it closes.
+pub async fn read_stream(
+    mut stream: impl tokio::io::AsyncRead + Unpin,
+    peer: SocketAddr,
+    sink: SyslogSink,
+    options: SyslogOptions,
+    metrics: Arc<InputMetrics>,
+) {
+    let mut framer = Framer::new(options.max_message_bytes);
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut frames = Vec::new();
+    let peer_text = Value::from(peer.to_string());
+    loop {
+        let read = match stream.read(&mut buffer).await {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) => {
+                tracing::debug!(%error, %peer, "syslog connection ended");
+                break;
+            }
+        };
+        framer.push(&buffer[..read], &mut frames);
+        if !deliver(&mut frames, &peer_text, &sink, &options, &metrics).await {
+            return;
+        }
+    }
+    frames.extend(framer.finish());
+    deliver(&mut frames, &peer_text, &sink, &options, &metrics).await;
+}
+
+async fn deliver(
+    frames: &mut Vec<syslog::Frame>,
+    peer: &Value,
+    sink: &SyslogSink,
+    options: &SyslogOptions,
+    metrics: &InputMetrics,
+) -> bool {
+    let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
+    for frame in frames.drain(..) {
+        metrics.received.inc();
+        let (mut event, parsed) = to_event(&frame.bytes, &ctx, frame.truncated);
+        event.insert("log.source.address", peer.clone());
+        if parsed {
+            metrics.parsed.inc();
+        } else {
+            metrics.failed.inc();
+        }
+        metrics.queued.inc();
+        let sent = sink.sender.send(event).await;
+        metrics.queued.dec();
+        if sent.is_err() {
+            return false;
+        }
+    }
+    true
+}
