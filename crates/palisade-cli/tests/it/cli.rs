@@ -168,7 +168,7 @@ fn usage_errors_exit_2_with_a_clear_message() {
     ]);
     assert_eq!(unknown_key.status.code(), Some(2));
     assert!(
-        text(&unknown_key.stderr).contains("unknown key `colour`"),
+        text(&unknown_key.stderr).contains("unknown field `colour`"),
         "{}",
         text(&unknown_key.stderr)
     );
