@@ -54,9 +54,11 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .ok_or_else(|| unauthorized("missing Authorization header: send `Authorization: Bearer TOKEN` (create one with `palisade token create`)"))?
             .to_str()
             .map_err(|_| unauthorized("the Authorization header is not text"))?;
+        // `Splunk` is how HEC clients send it, `ApiKey` how Elastic clients do.
         let secret = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("Splunk "))
+            .or_else(|| header.strip_prefix("ApiKey "))
             .map(str::trim)
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer TOKEN`"))?;
         match state.db.authenticate(secret).await? {

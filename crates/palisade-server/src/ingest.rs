@@ -34,7 +34,8 @@ pub(crate) struct IngestReply {
     last_seq: Option<u64>,
 }
 
-fn raw_event(line: &str) -> Event {
+/// An event that keeps a line no parser understood, whole and tagged.
+pub(crate) fn raw_event(line: &str) -> Event {
     Event::from_fields(vec![
         ("message".into(), Value::from(line)),
         ("event.original".into(), Value::from(line)),

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod compat;
 mod error;
 mod ingest;
 pub mod metrics;
@@ -92,6 +93,15 @@ pub fn router(
         .route("/api/v1/query", get(query::query_get).post(query::query_post))
         .route("/api/v1/stats", get(query::stats))
         .route("/metrics", get(query::metrics))
+        .route("/", get(compat::elastic_root))
+        .route("/_bulk", post(compat::bulk).put(compat::bulk))
+        .route("/{index}/_bulk", post(compat::bulk_index).put(compat::bulk_index))
+        .route("/services/collector", post(compat::hec_event))
+        .route("/services/collector/event", post(compat::hec_event))
+        .route("/services/collector/event/1.0", post(compat::hec_event))
+        .route("/services/collector/raw", post(compat::hec_raw))
+        .route("/services/collector/raw/1.0", post(compat::hec_raw))
+        .route("/services/collector/health", get(compat::hec_health))
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }

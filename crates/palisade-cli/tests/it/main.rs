@@ -1,6 +1,7 @@
 //! End-to-end tests that drive the real `palisade` binary.
 
 mod cli;
+mod compat;
 mod crash;
 mod golden;
 mod serve;

@@ -1,0 +1,335 @@
+//! Endpoints that existing shippers already speak, so no new agent is needed:
+//!
+//! - Elastic `POST /_bulk` (and `/{index}/_bulk`): `index` and `create` actions with their
+//!   documents; `delete` and `update` are answered per item with an error (the store is
+//!   append-only). Clients such as Filebeat, Vector, Fluent Bit and the official `elasticsearch`
+//!   libraries also call `GET /` first, and the 8.x clients insist on the
+//!   `X-Elastic-Product: Elasticsearch` header on every answer.
+//! - Splunk HEC `POST /services/collector/event` (concatenated JSON objects with `event`,
+//!   `time`, `host`, `source`, `sourcetype`, `index`, `fields`), `/services/collector/raw`
+//!   (lines) and `GET /services/collector/health`; token as `Authorization: Splunk TOKEN`.
+//!
+//! As everywhere, the answer comes once the events are durable, and what cannot be parsed is
+//! stored raw and tagged, never dropped.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use palisade_event::{Event, Timestamp, Value};
+use palisade_state::Permission;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::{parse_lines, raw_event};
+
+/// The Elastic version we answer to clients' version checks.
+const ELASTIC_VERSION: &str = "8.17.0";
+
+fn elastic(mut response: Response) -> Response {
+    response.headers_mut().insert("x-elastic-product", HeaderValue::from_static("Elasticsearch"));
+    response
+}
+
+/// `GET /`: the cluster information Elastic clients ask for before anything else.
+pub(crate) async fn elastic_root(caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::Ingest)?;
+    Ok(elastic(
+        Json(serde_json::json!({
+            "name": "palisade",
+            "cluster_name": "palisade",
+            "cluster_uuid": "palisade",
+            "version": {
+                "number": ELASTIC_VERSION,
+                "build_flavor": "default",
+                "lucene_version": "9.12.0",
+                "minimum_wire_compatibility_version": "7.17.0",
+                "minimum_index_compatibility_version": "7.0.0",
+            },
+            "tagline": "You Know, for Search",
+        }))
+        .into_response(),
+    ))
+}
+
+async fn store(app: &Arc<AppState>, events: Vec<Event>) -> Result<(), ApiError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    if app.store.is_lagging() {
+        return Err(ApiError::busy(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage is behind; retry shortly",
+        ));
+    }
+    let Ok(_slot) = app.ingest_slots.try_acquire() else {
+        return Err(ApiError::busy(StatusCode::TOO_MANY_REQUESTS, "too many ingest requests"));
+    };
+    let store = Arc::clone(&app.store);
+    tokio::task::spawn_blocking(move || store.append(events))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(())
+}
+
+pub(crate) async fn bulk(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    bulk_into(app, caller, None, body).await
+}
+
+pub(crate) async fn bulk_index(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path(index): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    bulk_into(app, caller, Some(index), body).await
+}
+
+/// One answered item of a bulk request.
+fn item(
+    action: &str,
+    index: &str,
+    id: &str,
+    status: u16,
+    error: Option<&str>,
+) -> serde_json::Value {
+    let mut body = serde_json::json!({"_index": index, "_id": id, "status": status});
+    match error {
+        Some(reason) => {
+            body["error"] =
+                serde_json::json!({"type": "illegal_argument_exception", "reason": reason});
+        }
+        None => {
+            body["result"] = "created".into();
+            body["_version"] = 1.into();
+            body["_shards"] = serde_json::json!({"total": 1, "successful": 1, "failed": 0});
+        }
+    }
+    serde_json::json!({ action: body })
+}
+
+async fn bulk_into(
+    app: Arc<AppState>,
+    caller: Caller,
+    default_index: Option<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Ingest)?;
+    let started = std::time::Instant::now();
+    let metrics = Arc::clone(&app.metrics.http);
+    let mut lines = body.split(|byte| *byte == b'\n').filter(|line| !line.trim_ascii().is_empty());
+    let mut events = Vec::new();
+    let mut items = Vec::new();
+    let mut errors = false;
+    let mut counter = 0u64;
+    let stamp = jiff::Timestamp::now().as_microsecond();
+    while let Some(action_line) = lines.next() {
+        let action: serde_json::Value = serde_json::from_slice(action_line).map_err(|error| {
+            ApiError::bad_request(format!("a bulk action line is not JSON: {error}"))
+        })?;
+        let Some((name, meta)) = action.as_object().and_then(|object| object.iter().next()) else {
+            return Err(ApiError::bad_request("a bulk action line must be {\"index\": {...}}"));
+        };
+        let index = meta
+            .get("_index")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| default_index.clone())
+            .unwrap_or_else(|| "palisade".to_owned());
+        counter += 1;
+        let id = meta
+            .get("_id")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("{stamp:x}-{counter}"), str::to_owned);
+        match name.as_str() {
+            "index" | "create" => {
+                let Some(source) = lines.next() else {
+                    return Err(ApiError::bad_request("a bulk `index` action has no document"));
+                };
+                metrics.received.inc();
+                let mut event = match serde_json::from_slice::<serde_json::Value>(source) {
+                    Ok(document) if document.is_object() => {
+                        metrics.parsed.inc();
+                        palisade_parse::format::json::event_from_document(&document)
+                    }
+                    _ => {
+                        metrics.failed.inc();
+                        raw_event(&String::from_utf8_lossy(source))
+                    }
+                };
+                if event.get("event.dataset").is_none() {
+                    event.insert("event.dataset", Value::from(index.as_str()));
+                }
+                event.insert("event.id", Value::from(id.as_str()));
+                events.push(event);
+                items.push(item(name, &index, &id, 201, None));
+            }
+            "update" | "delete" => {
+                if name == "update" {
+                    lines.next();
+                }
+                errors = true;
+                items.push(item(
+                    name,
+                    &index,
+                    &id,
+                    400,
+                    Some("Palisade stores events append-only; update and delete are not supported"),
+                ));
+            }
+            other => {
+                return Err(ApiError::bad_request(format!("unknown bulk action `{other}`")));
+            }
+        }
+    }
+    store(&app, events).await?;
+    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(elastic(
+        Json(serde_json::json!({"took": took, "errors": errors, "items": items})).into_response(),
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct HecParams {
+    sourcetype: Option<String>,
+    source: Option<String>,
+    host: Option<String>,
+    index: Option<String>,
+}
+
+fn hec_ok() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"text": "Success", "code": 0}))
+}
+
+fn hec_error(code: u16, text: &str) -> ApiError {
+    ApiError::bad_request(format!("{text} (HEC code {code})"))
+}
+
+/// Applies HEC metadata (`host`, `source`, `sourcetype`, `index`, `time`) to an event.
+fn hec_metadata(event: &mut Event, meta: &serde_json::Map<String, serde_json::Value>) {
+    let text = |key: &str| meta.get(key).and_then(serde_json::Value::as_str);
+    if let Some(host) = text("host") {
+        event.insert("host.name", Value::from(host));
+    }
+    if let Some(source) = text("source") {
+        event.insert("log.file.path", Value::from(source));
+    }
+    if let Some(sourcetype) = text("sourcetype") {
+        if event.get("event.dataset").is_none() {
+            event.insert("event.dataset", Value::from(sourcetype));
+        }
+        event.insert("splunk.sourcetype", Value::from(sourcetype));
+    }
+    if let Some(index) = text("index") {
+        event.insert("splunk.index", Value::from(index));
+    }
+    let time = meta.get("time").and_then(|time| match time {
+        serde_json::Value::Number(number) => number.as_f64(),
+        serde_json::Value::String(text) => text.parse().ok(),
+        _ => None,
+    });
+    if let Some(seconds) = time {
+        #[allow(clippy::cast_possible_truncation)]
+        let micros = (seconds * 1e6).round() as i64;
+        if let Ok(timestamp) = Timestamp::from_microsecond(micros) {
+            event.set_timestamp(Some(timestamp));
+        }
+    }
+}
+
+/// `POST /services/collector/event` (and `/services/collector`).
+pub(crate) async fn hec_event(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::Ingest)?;
+    let metrics = Arc::clone(&app.metrics.http);
+    let mut events = Vec::new();
+    for document in serde_json::Deserializer::from_slice(&body).into_iter::<serde_json::Value>() {
+        let document =
+            document.map_err(|error| hec_error(6, &format!("invalid data format: {error}")))?;
+        let Some(object) = document.as_object() else {
+            return Err(hec_error(6, "invalid data format: each item must be a JSON object"));
+        };
+        let Some(payload) = object.get("event") else {
+            return Err(hec_error(12, "event field is required"));
+        };
+        metrics.received.inc();
+        let mut event = match payload {
+            serde_json::Value::Object(_) => {
+                metrics.parsed.inc();
+                palisade_parse::format::json::event_from_document(payload)
+            }
+            serde_json::Value::String(text) => {
+                // A string event is a raw line: keep it whole, like any other raw input.
+                metrics.failed.inc();
+                raw_event(text)
+            }
+            other => {
+                metrics.parsed.inc();
+                Event::from_fields(vec![("message".into(), Value::from(other.to_string()))])
+            }
+        };
+        if let Some(serde_json::Value::Object(fields)) = object.get("fields") {
+            for (name, value) in fields {
+                if let Some(value) = Value::from_json_scalar(value) {
+                    event.insert(name.as_str(), value);
+                }
+            }
+        }
+        hec_metadata(&mut event, object);
+        events.push(event);
+    }
+    if events.is_empty() {
+        return Err(hec_error(5, "no data"));
+    }
+    store(&app, events).await?;
+    Ok(hec_ok())
+}
+
+/// `POST /services/collector/raw`: lines, with metadata in the query string.
+pub(crate) async fn hec_raw(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Query(params): Query<HecParams>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::Ingest)?;
+    let (mut events, _) = parse_lines(&body, true);
+    if events.is_empty() {
+        return Err(hec_error(5, "no data"));
+    }
+    let metrics = &app.metrics.http;
+    metrics.received.inc_by(events.len() as u64);
+    metrics.failed.inc_by(events.len() as u64);
+    let mut meta = serde_json::Map::new();
+    for (key, value) in [
+        ("sourcetype", &params.sourcetype),
+        ("source", &params.source),
+        ("host", &params.host),
+        ("index", &params.index),
+    ] {
+        if let Some(value) = value {
+            meta.insert(key.to_owned(), value.clone().into());
+        }
+    }
+    for event in &mut events {
+        hec_metadata(event, &meta);
+    }
+    store(&app, events).await?;
+    Ok(hec_ok())
+}
+
+/// `GET /services/collector/health`: no token needed, as in Splunk.
+pub(crate) async fn hec_health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"text": "HEC is healthy", "code": 17}))
+}
