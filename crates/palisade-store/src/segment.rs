@@ -13,9 +13,7 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::SortColumn;
-use datafusion::arrow::compute::{
-    SortOptions, concat_batches, lexsort_to_indices, take_record_batch,
-};
+use datafusion::arrow::compute::{SortOptions, lexsort_to_indices, take_record_batch};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -87,37 +85,78 @@ pub fn write(
         .ok_or_else(|| Error::Internal("time column type".into()))?;
     let (min_micros, max_micros) =
         if times.is_empty() { (0, 0) } else { (times.value(0), times.value(times.len() - 1)) };
+    let mut writer = SegmentWriter::create(
+        dir,
+        Summary { first_seq, last_seq, raw_bytes, min_micros, max_micros },
+    )?;
+    writer.write(&sorted)?;
+    writer.finish()
+}
 
-    let mut properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).map_err(|error| Error::Internal(error.to_string()))?,
-        ))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_key_value_metadata(Some(vec![
-            KeyValue::new("palisade.format".into(), "1".to_owned()),
-            KeyValue::new("palisade.raw_bytes".into(), raw_bytes.to_string()),
-            KeyValue::new("palisade.min_micros".into(), min_micros.to_string()),
-            KeyValue::new("palisade.max_micros".into(), max_micros.to_string()),
-        ]));
-    for column in schema::BLOOM_COLUMNS {
-        properties = properties
-            .set_column_bloom_filter_enabled(ColumnPath::from(vec![(*column).to_owned()]), true);
+/// What a segment's name and footer record about it.
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    first_seq: u64,
+    last_seq: u64,
+    raw_bytes: u64,
+    min_micros: i64,
+    max_micros: i64,
+}
+
+/// A segment being written batch by batch under a temporary name; memory stays at about one
+/// row group whatever the segment's size.
+struct SegmentWriter {
+    writer: ArrowWriter<std::fs::File>,
+    temp_path: PathBuf,
+    final_path: PathBuf,
+    dir: PathBuf,
+}
+
+impl SegmentWriter {
+    fn create(dir: &Path, summary: Summary) -> Result<Self> {
+        let mut properties = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).map_err(|error| Error::Internal(error.to_string()))?,
+            ))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_key_value_metadata(Some(vec![
+                KeyValue::new("palisade.format".into(), "1".to_owned()),
+                KeyValue::new("palisade.raw_bytes".into(), summary.raw_bytes.to_string()),
+                KeyValue::new("palisade.min_micros".into(), summary.min_micros.to_string()),
+                KeyValue::new("palisade.max_micros".into(), summary.max_micros.to_string()),
+            ]));
+        for column in schema::BLOOM_COLUMNS {
+            properties = properties.set_column_bloom_filter_enabled(
+                ColumnPath::from(vec![(*column).to_owned()]),
+                true,
+            );
+        }
+        fs_err::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+        let name = format!("seg-{:020}-{:020}.parquet", summary.first_seq, summary.last_seq);
+        let final_path = dir.join(&name);
+        let temp_path = dir.join(format!(".{name}.tmp"));
+        let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
+        let writer =
+            ArrowWriter::try_new(file.into_parts().0, schema::schema(), Some(properties.build()))
+                .map_err(|error| Error::Internal(error.to_string()))?;
+        Ok(Self { writer, temp_path, final_path, dir: dir.to_owned() })
     }
-    fs_err::create_dir_all(dir).map_err(Error::io("creating", dir))?;
-    let name = format!("seg-{first_seq:020}-{last_seq:020}.parquet");
-    let final_path = dir.join(&name);
-    let temp_path = dir.join(format!(".{name}.tmp"));
-    let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
-    let mut writer = ArrowWriter::try_new(file, sorted.schema(), Some(properties.build()))
-        .map_err(|error| Error::Internal(error.to_string()))?;
-    writer.write(&sorted).map_err(|error| Error::Internal(error.to_string()))?;
-    let file = writer.into_inner().map_err(|error| Error::Internal(error.to_string()))?;
-    file.sync_all().map_err(Error::io("syncing", &temp_path))?;
-    drop(file);
-    fs_err::rename(&temp_path, &final_path).map_err(Error::io("renaming", &temp_path))?;
-    crate::wal::sync_dir(dir)?;
-    read_info(&final_path)
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer.write(batch).map_err(|error| Error::Internal(error.to_string()))
+    }
+
+    /// Closes the file, fsyncs it and gives it its real name.
+    fn finish(self) -> Result<SegmentInfo> {
+        let file = self.writer.into_inner().map_err(|error| Error::Internal(error.to_string()))?;
+        file.sync_all().map_err(Error::io("syncing", &self.temp_path))?;
+        drop(file);
+        fs_err::rename(&self.temp_path, &self.final_path)
+            .map_err(Error::io("renaming", &self.temp_path))?;
+        crate::wal::sync_dir(&self.dir)?;
+        read_info(&self.final_path)
+    }
 }
 
 /// Reads a segment's summary from its name and footer.
@@ -270,27 +309,12 @@ pub fn recover(root: &Path) -> Result<(Vec<SegmentInfo>, u64)> {
     Ok((kept, flushed))
 }
 
-/// Reads every row of a segment.
-///
-/// # Errors
-/// Returns IO errors and [`Error::Corrupt`] for unreadable files.
-pub fn read_all(path: &Path) -> Result<Vec<RecordBatch>> {
-    let file = fs_err::File::open(path).map_err(Error::io("opening", path))?;
-    let corrupt = |error: &dyn std::fmt::Display| Error::Corrupt {
-        path: path.to_owned(),
-        message: error.to_string(),
-    };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
-        .map_err(|error| corrupt(&error))?
-        .with_batch_size(64 * 1024)
-        .build()
-        .map_err(|error| corrupt(&error))?;
-    reader.map(|batch| batch.map_err(|error| corrupt(&error))).collect()
-}
-
-/// Merges consecutive segments of one source into one new file covering their whole range.
-/// The caller deletes the inputs once no query reads them; a crash before that leaves both,
-/// which [`recover`] resolves in favour of the merged file.
+/// Merges consecutive segments of one source into one new file covering their whole range,
+/// streaming row groups from the inputs in order: memory stays at about one row group. Each
+/// input is time-sorted, so each row group is too, and consecutive flushes cover mostly
+/// consecutive times, which keeps time pruning effective. The caller deletes the inputs once
+/// no query reads them; a crash before that leaves both, which [`recover`] resolves in favour
+/// of the merged file.
 ///
 /// # Errors
 /// Returns IO and encoding errors; the inputs are untouched.
@@ -299,12 +323,28 @@ pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
         return Err(Error::Internal("nothing to compact".into()));
     };
     let dir = first.path.parent().unwrap_or(Path::new(".")).to_owned();
-    let mut batches = Vec::new();
+    let summary = Summary {
+        first_seq: first.first_seq,
+        last_seq: last.last_seq,
+        raw_bytes: inputs.iter().map(|info| info.raw_bytes).sum(),
+        min_micros: inputs.iter().map(|info| info.min_micros).min().unwrap_or(0),
+        max_micros: inputs.iter().map(|info| info.max_micros).max().unwrap_or(0),
+    };
+    let mut writer = SegmentWriter::create(&dir, summary)?;
     for info in inputs {
-        batches.extend(read_all(&info.path)?);
+        let file = fs_err::File::open(&info.path).map_err(Error::io("opening", &info.path))?;
+        let corrupt = |error: &dyn std::fmt::Display| Error::Corrupt {
+            path: info.path.clone(),
+            message: error.to_string(),
+        };
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
+            .map_err(|error| corrupt(&error))?
+            .with_batch_size(ROW_GROUP_ROWS)
+            .build()
+            .map_err(|error| corrupt(&error))?;
+        for batch in reader {
+            writer.write(&batch.map_err(|error| corrupt(&error))?)?;
+        }
     }
-    let merged = concat_batches(&schema::schema(), &batches)
-        .map_err(|error| Error::Internal(error.to_string()))?;
-    let raw_bytes = inputs.iter().map(|info| info.raw_bytes).sum();
-    write(&dir, &merged, first.first_seq, last.last_seq, raw_bytes)
+    writer.finish()
 }
