@@ -1,4 +1,4 @@
-//! Input files for `scan`: discovery and reading into events.
+//! Input files for `scan` and `ingest`: discovery and reading into events.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,17 @@ pub(crate) enum InputKind {
     Evtx,
     /// JSON document(s) or JSON lines.
     Json,
+    /// Text lines (syslog files such as /var/log/auth.log): `ingest` only.
+    Lines,
+}
+
+/// How a reader treats what it cannot parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unparsed {
+    /// Count it as an error (scan: a damaged record is reported, not matched).
+    Count,
+    /// Keep it as a raw event, tagged `_unparsed` (ingest: nothing accepted is dropped).
+    Keep,
 }
 
 /// One input file.
@@ -26,14 +37,24 @@ pub(crate) struct Input {
 }
 
 /// Finds the inputs: files named directly are read whatever their name (EVTX by magic, else
-/// JSON); directories are walked for `.evtx`, `.json`, `.jsonl` and `.ndjson` files.
-pub(crate) fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+/// JSON, else, with `lines`, text lines); directories are walked for `.evtx`, `.json`,
+/// `.jsonl` and `.ndjson` files, and with `lines` also `.log` files.
+pub(crate) fn discover(paths: &[PathBuf], lines: bool) -> anyhow::Result<Vec<Input>> {
     let mut inputs = Vec::new();
     for path in paths {
         let metadata = fs_err::metadata(path)
             .map_err(|error| Exit::Usage(anyhow::Error::new(error).context("reading input")))?;
         if metadata.is_file() {
-            let kind = if is_evtx(path) { InputKind::Evtx } else { InputKind::Json };
+            let kind = if is_evtx(path) {
+                InputKind::Evtx
+            } else if !lines
+                || kind_by_extension(path) == Some(InputKind::Json)
+                || looks_like_json(path)?
+            {
+                InputKind::Json
+            } else {
+                InputKind::Lines
+            };
             inputs.push(Input { path: path.clone(), kind, size: metadata.len() });
             continue;
         }
@@ -43,6 +64,9 @@ pub(crate) fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                 continue;
             }
             let Some(kind) = kind_by_extension(entry.path()) else { continue };
+            if kind == InputKind::Lines && !lines {
+                continue;
+            }
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
             inputs.push(Input { path: entry.into_path(), kind, size });
         }
@@ -57,6 +81,7 @@ fn kind_by_extension(path: &Path) -> Option<InputKind> {
     match ext.as_str() {
         "evtx" => Some(InputKind::Evtx),
         "json" | "jsonl" | "ndjson" => Some(InputKind::Json),
+        "log" => Some(InputKind::Lines),
         _ => None,
     }
 }
@@ -68,6 +93,8 @@ pub(crate) struct ReadStats {
     pub(crate) events: u64,
     /// Records or lines that could not be read.
     pub(crate) errors: u64,
+    /// Lines no parser understood, kept raw (ingest).
+    pub(crate) unparsed: u64,
     /// The first few reasons, for the summary.
     pub(crate) first_errors: Vec<String>,
 }
@@ -92,6 +119,7 @@ const BLOCK: usize = 16 * 1024 * 1024;
 /// at all is an error; damaged records or lines inside it are counted, and the rest is read.
 pub(crate) fn read_batches(
     input: &Input,
+    unparsed: Unparsed,
     mut sink: impl FnMut(Vec<Event>),
 ) -> anyhow::Result<ReadStats> {
     let mut stats = ReadStats::default();
@@ -108,8 +136,9 @@ pub(crate) fn read_batches(
             .with_context(|| format!("{} is not a readable EVTX file", input.path.display()))?;
         }
         InputKind::Json if looks_like_json_lines(&input.path)? => {
-            read_json_lines(input, &mut stats, &mut sink)?;
+            read_json_lines(input, unparsed, &mut stats, &mut sink)?;
         }
+        InputKind::Lines => read_text_lines(input, &mut stats, &mut sink)?,
         InputKind::Json => {
             let bytes = fs_err::read(&input.path)?;
             for record in palisade_parse::format::json::read_documents(&bytes) {
@@ -142,6 +171,69 @@ fn collect(
     }
 }
 
+/// Reads a text file line by line as syslog (RFC 5424 or BSD, with or without PRI, as in
+/// /var/log) and hands each line to the auth-log parsers; lines neither understands are kept
+/// raw and tagged. A year-less BSD timestamp takes its year from the file's modification
+/// time, so last year's rotated logs land in last year.
+fn read_text_lines(
+    input: &Input,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(Vec<Event>),
+) -> anyhow::Result<()> {
+    use std::io::{BufRead as _, Read as _};
+    /// Longer lines are cut and tagged, as the network inputs do.
+    const MAX_LINE: usize = 64 * 1024;
+    let file = fs_err::File::open(&input.path)?;
+    let modified = file
+        .metadata()
+        .ok()
+        .and_then(|meta| meta.modified().ok())
+        .and_then(|time| jiff::Timestamp::try_from(time).ok())
+        .unwrap_or_else(jiff::Timestamp::now);
+    let ctx = palisade_parse::syslog::SyslogContext::new(modified, jiff::tz::TimeZone::system());
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        line.clear();
+        let read = (&mut reader).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
+        let truncated = line.len() > MAX_LINE && !line.ends_with(b"\n");
+        if truncated {
+            // Skip the rest of the over-long line.
+            line.truncate(MAX_LINE);
+            let mut rest = Vec::new();
+            reader.read_until(b'\n', &mut rest)?;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let (event, parsed) = palisade_server::syslog::to_event(&line, &ctx, truncated);
+        stats.events += 1;
+        if !parsed {
+            stats.unparsed += 1;
+        }
+        batch.push(event);
+        if batch.len() == BATCH {
+            sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+        }
+    }
+    if !batch.is_empty() {
+        sink(batch);
+    }
+    Ok(())
+}
+
+/// Whether a file starts like JSON (an object or an array).
+fn looks_like_json(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read as _;
+    let mut head = [0u8; 512];
+    let read = fs_err::File::open(path)?.read(&mut head)?;
+    Ok(matches!(head[..read].iter().find(|byte| !byte.is_ascii_whitespace()), Some(b'{' | b'[')))
+}
+
 /// JSON lines when the first line alone is a complete JSON object.
 fn looks_like_json_lines(path: &Path) -> anyhow::Result<bool> {
     use std::io::Read as _;
@@ -158,6 +250,7 @@ fn looks_like_json_lines(path: &Path) -> anyhow::Result<bool> {
 /// Streams a JSON-lines file in blocks; the lines of each block are parsed on all cores.
 fn read_json_lines(
     input: &Input,
+    unparsed: Unparsed,
     stats: &mut ReadStats,
     sink: &mut impl FnMut(Vec<Event>),
 ) -> anyhow::Result<()> {
@@ -187,6 +280,10 @@ fn read_json_lines(
             .map(|(idx, line)| {
                 let result = palisade_parse::format::json_fast::event_from_slice(line)
                     .map_err(|error| format!("line {}: {error}", line_offset + idx + 1));
+                let result = match (result, unparsed) {
+                    (Err(_), Unparsed::Keep) => Ok(raw_event(line)),
+                    (result, _) => result,
+                };
                 (idx, result)
             })
             .collect();
@@ -194,7 +291,12 @@ fn read_json_lines(
         let mut events = Vec::with_capacity(parsed.len());
         for (_, result) in parsed {
             match result {
-                Ok(event) => events.push(event),
+                Ok(event) => {
+                    if unparsed == Unparsed::Keep && event.get("tags").is_some_and(is_unparsed) {
+                        stats.unparsed += 1;
+                    }
+                    events.push(event);
+                }
                 Err(message) => stats.error(message),
             }
         }
@@ -208,4 +310,22 @@ fn read_json_lines(
             return Ok(());
         }
     }
+}
+
+/// A line no parser understood, kept whole and tagged so it stays searchable.
+fn raw_event(line: &[u8]) -> Event {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim_end_matches(['\r', '\n']);
+    Event::from_fields(vec![
+        ("message".into(), palisade_event::Value::from(text)),
+        ("event.original".into(), palisade_event::Value::from(text)),
+        (
+            "tags".into(),
+            palisade_event::Value::List(vec![palisade_event::Value::from("_unparsed")]),
+        ),
+    ])
+}
+
+fn is_unparsed(tags: &palisade_event::Value) -> bool {
+    matches!(tags, palisade_event::Value::List(items) if items.iter().any(|tag| tag.to_text().as_deref() == Some("_unparsed")))
 }

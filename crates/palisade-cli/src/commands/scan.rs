@@ -124,7 +124,7 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
     }
     let rules_filtered_out = loaded - rules.rules().len();
     let load_time = started.elapsed();
-    let inputs = inputs::discover(&args.paths)?;
+    let inputs = inputs::discover(&args.paths, false)?;
     if inputs.is_empty() {
         return Err(Exit::Usage(anyhow::anyhow!(
             "no .evtx, .json, .jsonl or .ndjson files under {}",
@@ -155,7 +155,7 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
         .enumerate()
         .map(|(file_idx, input)| {
             let mut detections: Vec<Detection> = Vec::new();
-            let read = inputs::read_batches(input, |batch| {
+            let read = inputs::read_batches(input, inputs::Unparsed::Count, |batch| {
                 let found: Vec<Detection> = batch
                     .into_par_iter()
                     .map_init(

@@ -23,7 +23,8 @@ use crate::{Exit, Format, Globals};
 /// Arguments of `palisade ingest`.
 #[derive(Debug, Args)]
 pub(crate) struct IngestArgs {
-    /// Files or directories to import (.evtx, .json, .jsonl, .ndjson).
+    /// Files or directories to import: EVTX, JSON, JSON lines, or text/syslog lines (a named
+    /// file that is neither EVTX nor JSON; `.log` files in directories).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
@@ -108,10 +109,10 @@ pub(crate) fn ingest(
     globals: &Globals,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let found = inputs::discover(&args.paths)?;
+    let found = inputs::discover(&args.paths, true)?;
     if found.is_empty() {
         return Err(Exit::Usage(anyhow::anyhow!(
-            "no .evtx, .json, .jsonl or .ndjson files to import"
+            "no .evtx, .json, .jsonl, .ndjson or .log files to import"
         ))
         .into());
     }
@@ -126,9 +127,10 @@ pub(crate) fn ingest(
     );
     let mut events = 0u64;
     let mut errors = 0u64;
+    let mut unparsed = 0u64;
     for input in &found {
         let mut failure = None;
-        let stats = inputs::read_batches(input, |batch| {
+        let stats = inputs::read_batches(input, inputs::Unparsed::Keep, |batch| {
             if failure.is_none()
                 && let Err(error) = store.append(batch)
             {
@@ -142,6 +144,7 @@ pub(crate) fn ingest(
             Ok(stats) => {
                 events += stats.events;
                 errors += stats.errors;
+                unparsed += stats.unparsed;
             }
             Err(error) => bar.println(format!("unreadable: {}: {error:#}", input.path.display())),
         }
@@ -152,7 +155,7 @@ pub(crate) fn ingest(
     if !globals.quiet {
         let elapsed = started.elapsed().as_secs_f64();
         eprintln!(
-            "Imported {events} events from {} files ({errors} unreadable records) in {elapsed:.2}s, {:.0} events/s",
+            "Imported {events} events from {} files ({unparsed} kept raw, {errors} unreadable records) in {elapsed:.2}s, {:.0} events/s",
             found.len(),
             events as f64 / elapsed.max(1e-9)
         );

@@ -58,3 +58,49 @@ fn ingest_then_query_then_stats() {
     assert_eq!(parsed["segments"], serde_json::json!(1));
     assert_eq!(parsed["first_event"], serde_json::json!("2026-10-01T00:00:00Z"));
 }
+
+#[test]
+fn ingest_keeps_what_it_cannot_parse_and_reads_auth_logs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let jsonl = dir.path().join("mixed.jsonl");
+    fs::write(&jsonl, "{\"user\":{\"name\":\"alice\"}}\nthis line is not JSON\n{\"user\":\n")
+        .expect("write");
+    let auth = dir.path().join("auth.log");
+    fs::write(
+        &auth,
+        "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 173.234.31.186\n\
+         Dec 10 07:02:47 LabSZ sshd[24203]: Accepted password for fztu from 119.137.62.142 port 49116 ssh2\n\
+         garbage that is no syslog at all\n",
+    )
+    .expect("write");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let ingest = palisade(&[
+        "--data-dir",
+        data,
+        "ingest",
+        jsonl.to_str().expect("utf-8"),
+        auth.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(ingest.status.code(), Some(0), "{}", text(&ingest.stderr));
+    assert!(text(&ingest.stderr).contains("Imported 6 events"), "{}", text(&ingest.stderr));
+    let query = palisade(&[
+        "--data-dir",
+        data,
+        "query",
+        "--format",
+        "csv",
+        r#"SELECT "user.name" AS user, "source.ip" AS ip, "event.outcome" AS outcome, message FROM events ORDER BY message NULLS FIRST"#,
+    ]);
+    assert_eq!(query.status.code(), Some(0), "{}", text(&query.stderr));
+    assert_eq!(
+        text(&query.stdout),
+        "user,ip,outcome,message\n\
+         alice,,,\n\
+         fztu,119.137.62.142,success,Accepted password for fztu from 119.137.62.142 port 49116 ssh2\n\
+         webmaster,173.234.31.186,failure,Invalid user webmaster from 173.234.31.186\n\
+         ,,,garbage that is no syslog at all\n\
+         ,,,this line is not JSON\n\
+         ,,,\"{\"\"user\"\":\"\n"
+    );
+}
