@@ -18,7 +18,18 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 
 /// The source types this version understands.
-const TYPES: &[&str] = &["json", "raw"];
+const TYPES: &[&str] = &["json", "syslog", "raw"];
+
+/// How the lines of a request are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LineFormat {
+    /// JSON objects; other lines kept raw.
+    Json,
+    /// Syslog lines (RFC 5424, BSD, or as in /var/log), then the auth-log parsers.
+    Syslog,
+    /// Every line kept raw.
+    Raw,
+}
 
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct IngestParams {
@@ -45,14 +56,30 @@ pub(crate) fn raw_event(line: &str) -> Event {
 
 /// Turns a request body into events; returns them and how many were kept unparsed.
 pub(crate) fn parse_lines(body: &[u8], raw_only: bool) -> (Vec<Event>, usize) {
+    parse_lines_as(body, if raw_only { LineFormat::Raw } else { LineFormat::Json })
+}
+
+/// Turns a request body into events in the given format; returns them and how many no parser
+/// understood (kept raw and tagged).
+pub(crate) fn parse_lines_as(body: &[u8], format: LineFormat) -> (Vec<Event>, usize) {
     let mut events = Vec::new();
     let mut unparsed = 0;
+    let ctx = palisade_parse::syslog::SyslogContext::new(
+        jiff::Timestamp::now(),
+        jiff::tz::TimeZone::system(),
+    );
     for line in body.split(|byte| *byte == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = (!raw_only && line.trim_ascii_start().starts_with(b"{"))
+        if format == LineFormat::Syslog {
+            let (event, parsed) = crate::syslog::to_event(line, &ctx, false);
+            unparsed += usize::from(!parsed);
+            events.push(event);
+            continue;
+        }
+        let parsed = (format == LineFormat::Json && line.trim_ascii_start().starts_with(b"{"))
             .then(|| palisade_parse::format::json_fast::event_from_slice(line).ok())
             .flatten();
         match parsed {
@@ -73,9 +100,10 @@ pub(crate) async fn ingest(
     body: Bytes,
 ) -> Result<Json<IngestReply>, ApiError> {
     caller.require(Permission::Ingest)?;
-    let raw_only = match params.source_type.as_deref() {
-        None | Some("json" | "ndjson") => false,
-        Some("raw") => true,
+    let format = match params.source_type.as_deref() {
+        None | Some("json" | "ndjson") => LineFormat::Json,
+        Some("syslog") => LineFormat::Syslog,
+        Some("raw") => LineFormat::Raw,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
                 "unknown type `{other}`; this version accepts: {}",
@@ -95,7 +123,7 @@ pub(crate) async fn ingest(
     let store = Arc::clone(&app.store);
     let metrics = Arc::clone(&app.metrics.http);
     let (accepted, unparsed, range) = tokio::task::spawn_blocking(move || {
-        let (events, unparsed) = parse_lines(&body, raw_only);
+        let (events, unparsed) = parse_lines_as(&body, format);
         let accepted = events.len();
         metrics.received.inc_by(accepted as u64);
         metrics.parsed.inc_by((accepted - unparsed) as u64);
@@ -132,5 +160,22 @@ mod tests {
         assert_eq!(events[2].get("message").and_then(Value::to_text).as_deref(), Some("{broken"));
         let (raw, unparsed) = parse_lines(body, true);
         assert_eq!((raw.len(), unparsed), (3, 3));
+    }
+
+    #[test]
+    fn syslog_lines_go_through_the_syslog_and_auth_parsers() {
+        let body = b"<38>Nov 30 22:00:01 bastion sshd[811]: Failed password for root from 198.51.100.4 port 2222 ssh2\nnot syslog\n";
+        let (events, unparsed) = parse_lines_as(body, LineFormat::Syslog);
+        assert_eq!((events.len(), unparsed), (2, 1));
+        let text =
+            |name: &str| events[0].get(name).and_then(Value::to_text).map(|t| t.into_owned());
+        assert_eq!(text("host.name").as_deref(), Some("bastion"));
+        assert_eq!(text("user.name").as_deref(), Some("root"));
+        assert_eq!(text("source.ip").as_deref(), Some("198.51.100.4"));
+        assert_eq!(text("event.outcome").as_deref(), Some("failure"));
+        assert_eq!(
+            text("message").as_deref(),
+            Some("Failed password for root from 198.51.100.4 port 2222 ssh2")
+        );
     }
 }
