@@ -210,7 +210,7 @@ fn read_text_lines(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let (event, parsed) = palisade_server::syslog::to_event(&line, &ctx, truncated);
+        let (event, parsed) = palisade_parse::line::syslog_event(&line, &ctx, truncated);
         stats.events += 1;
         if !parsed {
             stats.unparsed += 1;
@@ -273,30 +273,29 @@ fn read_json_lines(
             }
         };
         let lines: Vec<&[u8]> = carry[..cut].split(|byte| *byte == b'\n').collect();
-        let parsed: Vec<(usize, Result<Event, String>)> = lines
+        // Each line's event, or why it could not be read; the flag marks a line kept raw.
+        let parsed: Vec<(bool, Result<Event, String>)> = lines
             .par_iter()
             .enumerate()
             .filter(|(_, line)| line.iter().any(|byte| !byte.is_ascii_whitespace()))
             .map(|(idx, line)| {
                 let result = palisade_parse::format::json_fast::event_from_slice(line)
                     .map_err(|error| format!("line {}: {error}", line_offset + idx + 1));
-                let result = match (result, unparsed) {
-                    (Err(_), Unparsed::Keep) => Ok(raw_event(line)),
-                    (result, _) => result,
-                };
-                (idx, result)
+                match (result, unparsed) {
+                    (Err(_), Unparsed::Keep) => {
+                        let text = String::from_utf8_lossy(line);
+                        (true, Ok(palisade_parse::line::raw_event(text.trim_end_matches('\r'))))
+                    }
+                    (result, _) => (false, result),
+                }
             })
             .collect();
         line_offset += lines.len().saturating_sub(1);
         let mut events = Vec::with_capacity(parsed.len());
-        for (_, result) in parsed {
+        for (kept_raw, result) in parsed {
+            stats.unparsed += u64::from(kept_raw);
             match result {
-                Ok(event) => {
-                    if unparsed == Unparsed::Keep && event.get("tags").is_some_and(is_unparsed) {
-                        stats.unparsed += 1;
-                    }
-                    events.push(event);
-                }
+                Ok(event) => events.push(event),
                 Err(message) => stats.error(message),
             }
         }
@@ -310,22 +309,4 @@ fn read_json_lines(
             return Ok(());
         }
     }
-}
-
-/// A line no parser understood, kept whole and tagged so it stays searchable.
-fn raw_event(line: &[u8]) -> Event {
-    let text = String::from_utf8_lossy(line);
-    let text = text.trim_end_matches(['\r', '\n']);
-    Event::from_fields(vec![
-        ("message".into(), palisade_event::Value::from(text)),
-        ("event.original".into(), palisade_event::Value::from(text)),
-        (
-            "tags".into(),
-            palisade_event::Value::List(vec![palisade_event::Value::from("_unparsed")]),
-        ),
-    ])
-}
-
-fn is_unparsed(tags: &palisade_event::Value) -> bool {
-    matches!(tags, palisade_event::Value::List(items) if items.iter().any(|tag| tag.to_text().as_deref() == Some("_unparsed")))
 }

@@ -18,6 +18,7 @@
 
 mod error;
 pub mod format;
+pub mod line;
 pub mod linux;
 pub mod syslog;
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use palisade_event::{Event, Timestamp, Value};
@@ -25,7 +25,8 @@ use palisade_state::Permission;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ingest::{parse_lines, raw_event};
+use crate::ingest::{admit, parse_lines};
+use palisade_parse::line::raw_event;
 
 /// The Elastic version we answer to clients' version checks.
 const ELASTIC_VERSION: &str = "8.17.0";
@@ -60,15 +61,7 @@ async fn store(app: &Arc<AppState>, events: Vec<Event>) -> Result<(), ApiError> 
     if events.is_empty() {
         return Ok(());
     }
-    if app.store.is_lagging() {
-        return Err(ApiError::busy(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage is behind; retry shortly",
-        ));
-    }
-    let Ok(_slot) = app.ingest_slots.try_acquire() else {
-        return Err(ApiError::busy(StatusCode::TOO_MANY_REQUESTS, "too many ingest requests"));
-    };
+    let _slot = admit(app)?;
     let store = Arc::clone(&app.store);
     tokio::task::spawn_blocking(move || store.append(events))
         .await

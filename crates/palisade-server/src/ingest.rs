@@ -10,7 +10,8 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use bytes::Bytes;
-use palisade_event::{Event, Value};
+use palisade_event::Event;
+use palisade_parse::line::raw_event;
 use palisade_state::Permission;
 
 use crate::AppState;
@@ -21,12 +22,13 @@ use crate::error::ApiError;
 const TYPES: &[&str] = &["json", "syslog", "raw"];
 
 /// How the lines of a request are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) enum LineFormat {
     /// JSON objects; other lines kept raw.
     Json,
-    /// Syslog lines (RFC 5424, BSD, or as in /var/log), then the auth-log parsers.
-    Syslog,
+    /// Syslog lines (RFC 5424, BSD, or as in /var/log), then the auth-log parsers; BSD
+    /// timestamps are read in this zone (the syslog inputs' configured one).
+    Syslog(jiff::tz::TimeZone),
     /// Every line kept raw.
     Raw,
 }
@@ -45,43 +47,37 @@ pub(crate) struct IngestReply {
     last_seq: Option<u64>,
 }
 
-/// An event that keeps a line no parser understood, whole and tagged.
-pub(crate) fn raw_event(line: &str) -> Event {
-    Event::from_fields(vec![
-        ("message".into(), Value::from(line)),
-        ("event.original".into(), Value::from(line)),
-        ("tags".into(), Value::List(vec![Value::from("_unparsed")])),
-    ])
-}
-
 /// Turns a request body into events; returns them and how many were kept unparsed.
 pub(crate) fn parse_lines(body: &[u8], raw_only: bool) -> (Vec<Event>, usize) {
-    parse_lines_as(body, if raw_only { LineFormat::Raw } else { LineFormat::Json })
+    parse_lines_as(body, &if raw_only { LineFormat::Raw } else { LineFormat::Json })
 }
 
 /// Turns a request body into events in the given format; returns them and how many no parser
 /// understood (kept raw and tagged).
-pub(crate) fn parse_lines_as(body: &[u8], format: LineFormat) -> (Vec<Event>, usize) {
+pub(crate) fn parse_lines_as(body: &[u8], format: &LineFormat) -> (Vec<Event>, usize) {
     let mut events = Vec::new();
     let mut unparsed = 0;
-    let ctx = palisade_parse::syslog::SyslogContext::new(
-        jiff::Timestamp::now(),
-        jiff::tz::TimeZone::system(),
-    );
+    let ctx = match format {
+        LineFormat::Syslog(zone) => {
+            Some(palisade_parse::syslog::SyslogContext::new(jiff::Timestamp::now(), zone.clone()))
+        }
+        LineFormat::Json | LineFormat::Raw => None,
+    };
     for line in body.split(|byte| *byte == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if format == LineFormat::Syslog {
-            let (event, parsed) = crate::syslog::to_event(line, &ctx, false);
+        if let Some(ctx) = &ctx {
+            let (event, parsed) = palisade_parse::line::syslog_event(line, ctx, false);
             unparsed += usize::from(!parsed);
             events.push(event);
             continue;
         }
-        let parsed = (format == LineFormat::Json && line.trim_ascii_start().starts_with(b"{"))
-            .then(|| palisade_parse::format::json_fast::event_from_slice(line).ok())
-            .flatten();
+        let parsed = (matches!(format, LineFormat::Json)
+            && line.trim_ascii_start().starts_with(b"{"))
+        .then(|| palisade_parse::format::json_fast::event_from_slice(line).ok())
+        .flatten();
         match parsed {
             Some(event) => events.push(event),
             None => {
@@ -93,6 +89,20 @@ pub(crate) fn parse_lines_as(body: &[u8], format: LineFormat) -> (Vec<Event>, us
     (events, unparsed)
 }
 
+/// Takes an ingest slot, or says why the request must come back later: 503 while the store
+/// lags, 429 when too many ingests are in flight. Every ingest endpoint goes through here.
+pub(crate) fn admit(app: &AppState) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    if app.store.is_lagging() {
+        return Err(ApiError::busy(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage is behind; retry shortly",
+        ));
+    }
+    app.ingest_slots
+        .try_acquire()
+        .map_err(|_| ApiError::busy(StatusCode::TOO_MANY_REQUESTS, "too many ingest requests"))
+}
+
 pub(crate) async fn ingest(
     State(app): State<Arc<AppState>>,
     caller: Caller,
@@ -102,7 +112,7 @@ pub(crate) async fn ingest(
     caller.require(Permission::Ingest)?;
     let format = match params.source_type.as_deref() {
         None | Some("json" | "ndjson") => LineFormat::Json,
-        Some("syslog") => LineFormat::Syslog,
+        Some("syslog") => LineFormat::Syslog(app.options.syslog.time_zone.clone()),
         Some("raw") => LineFormat::Raw,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
@@ -111,19 +121,11 @@ pub(crate) async fn ingest(
             )));
         }
     };
-    if app.store.is_lagging() {
-        return Err(ApiError::busy(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage is behind; retry shortly",
-        ));
-    }
-    let Ok(_slot) = app.ingest_slots.try_acquire() else {
-        return Err(ApiError::busy(StatusCode::TOO_MANY_REQUESTS, "too many ingest requests"));
-    };
+    let _slot = admit(&app)?;
     let store = Arc::clone(&app.store);
     let metrics = Arc::clone(&app.metrics.http);
     let (accepted, unparsed, range) = tokio::task::spawn_blocking(move || {
-        let (events, unparsed) = parse_lines_as(&body, format);
+        let (events, unparsed) = parse_lines_as(&body, &format);
         let accepted = events.len();
         metrics.received.inc_by(accepted as u64);
         metrics.parsed.inc_by((accepted - unparsed) as u64);
@@ -145,6 +147,8 @@ pub(crate) async fn ingest(
 
 #[cfg(test)]
 mod tests {
+    use palisade_event::Value;
+
     use super::*;
 
     #[test]
@@ -165,7 +169,7 @@ mod tests {
     #[test]
     fn syslog_lines_go_through_the_syslog_and_auth_parsers() {
         let body = b"<38>Nov 30 22:00:01 bastion sshd[811]: Failed password for root from 198.51.100.4 port 2222 ssh2\nnot syslog\n";
-        let (events, unparsed) = parse_lines_as(body, LineFormat::Syslog);
+        let (events, unparsed) = parse_lines_as(body, &LineFormat::Syslog(jiff::tz::TimeZone::UTC));
         assert_eq!((events.len(), unparsed), (2, 1));
         let text =
             |name: &str| events[0].get(name).and_then(Value::to_text).map(|t| t.into_owned());

@@ -88,35 +88,27 @@ async fn batcher(mut receiver: mpsc::Receiver<Event>, store: Arc<Store>, metrics
     }
 }
 
-/// Parses one message into an event: the syslog header, then the auth-log parsers on the
-/// program and message.
-#[must_use]
-pub fn to_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Event, bool) {
-    let original = String::from_utf8_lossy(bytes);
-    let original = original.trim_end_matches(['\n', '\r', '\0']);
-    let message = syslog::parse(original.as_bytes(), ctx);
-    let unparsed = message.format == syslog::SyslogFormat::Unparsed;
-    let program = message.app_name.clone();
-    let pid = message.procid.as_deref().and_then(|pid| pid.parse().ok());
-    let text = message.message.clone();
-    let mut event = message.into_event(original);
-    if let Some(program) = program {
-        palisade_parse::linux::parse_auth(&program, pid, &text, &mut event);
+/// Parses one message and queues it, counting it; false once the store side is gone.
+async fn submit(
+    bytes: &[u8],
+    truncated: bool,
+    peer: &Value,
+    ctx: &SyslogContext,
+    sink: &SyslogSink,
+    metrics: &InputMetrics,
+) -> bool {
+    metrics.received.inc();
+    let (mut event, parsed) = palisade_parse::line::syslog_event(bytes, ctx, truncated);
+    event.insert("log.source.address", peer.clone());
+    if parsed {
+        metrics.parsed.inc();
+    } else {
+        metrics.failed.inc();
     }
-    if truncated {
-        event.insert("tags", with_tag(event.get("tags"), "_truncated"));
-    }
-    (event, !unparsed)
-}
-
-fn with_tag(existing: Option<&Value>, tag: &str) -> Value {
-    let mut tags = match existing {
-        Some(Value::List(items)) => items.clone(),
-        Some(other) => vec![other.clone()],
-        None => Vec::new(),
-    };
-    tags.push(Value::from(tag));
-    Value::List(tags)
+    metrics.queued.inc();
+    let sent = sink.sender.send(event).await;
+    metrics.queued.dec();
+    sent.is_ok()
 }
 
 /// Receives datagrams until the task is dropped.
@@ -136,19 +128,9 @@ pub async fn run_udp(
                 continue;
             }
         };
-        metrics.received.inc();
         let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
-        let (mut event, parsed) = to_event(&buffer[..len], &ctx, false);
-        event.insert("log.source.address", Value::from(peer.to_string()));
-        if parsed {
-            metrics.parsed.inc();
-        } else {
-            metrics.failed.inc();
-        }
-        metrics.queued.inc();
-        let sent = sink.sender.send(event).await;
-        metrics.queued.dec();
-        if sent.is_err() {
+        let peer = Value::from(peer.to_string());
+        if !submit(&buffer[..len], false, &peer, &ctx, &sink, &metrics).await {
             return;
         }
     }
@@ -222,18 +204,7 @@ async fn deliver(
 ) -> bool {
     let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
     for frame in frames.drain(..) {
-        metrics.received.inc();
-        let (mut event, parsed) = to_event(&frame.bytes, &ctx, frame.truncated);
-        event.insert("log.source.address", peer.clone());
-        if parsed {
-            metrics.parsed.inc();
-        } else {
-            metrics.failed.inc();
-        }
-        metrics.queued.inc();
-        let sent = sink.sender.send(event).await;
-        metrics.queued.dec();
-        if sent.is_err() {
+        if !submit(&frame.bytes, frame.truncated, peer, &ctx, sink, metrics).await {
             return false;
         }
     }

@@ -279,12 +279,12 @@ fn classify(error: datafusion::error::DataFusionError) -> Error {
 }
 
 /// Applies `f` row by row to two text arguments (arrays or scalars).
-fn binary_text<T>(
+fn binary_text<I, T>(
     args: &[ColumnarValue],
-    f: impl Fn(Option<&str>, Option<&str>) -> Option<T::Item>,
+    f: impl Fn(Option<&str>, Option<&str>) -> Option<I>,
 ) -> datafusion::error::Result<ColumnarValue>
 where
-    T: Array + ItemArray + FromIterator<Option<T::Item>> + 'static,
+    T: Array + FromIterator<Option<I>> + 'static,
 {
     let arrays = ColumnarValue::values_to_arrays(args)?;
     let (Some(left), Some(right)) = (arrays.first(), arrays.get(1)) else {
@@ -296,17 +296,6 @@ where
     Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
 }
 
-/// The element type an Arrow array collects from.
-trait ItemArray {
-    type Item;
-}
-impl ItemArray for StringArray {
-    type Item = String;
-}
-impl ItemArray for BooleanArray {
-    type Item = bool;
-}
-
 /// `source_field(_source, 'name')`: a field outside the typed columns, as text.
 fn source_field_udf() -> datafusion::logical_expr::ScalarUDF {
     create_udf(
@@ -315,7 +304,7 @@ fn source_field_udf() -> datafusion::logical_expr::ScalarUDF {
         DataType::Utf8,
         Volatility::Immutable,
         Arc::new(|args: &[ColumnarValue]| {
-            binary_text::<StringArray>(args, |source, name| {
+            binary_text::<_, StringArray>(args, |source, name| {
                 let object: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(source?).ok()?;
                 json_text(object.get(name?)?)
@@ -346,7 +335,7 @@ fn cidr_match_udf() -> datafusion::logical_expr::ScalarUDF {
         DataType::Boolean,
         Volatility::Immutable,
         Arc::new(|args: &[ColumnarValue]| {
-            binary_text::<BooleanArray>(args, |ip, net| {
+            binary_text::<_, BooleanArray>(args, |ip, net| {
                 let ip: std::net::IpAddr = ip?.trim().parse().ok()?;
                 let net: ipnet::IpNet = net?.trim().parse().ok()?;
                 Some(net.contains(&ip))

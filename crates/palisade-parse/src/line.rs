@@ -1,0 +1,56 @@
+//! One text line to one event, as every line-oriented input (syslog ports, HTTP ingest, log
+//! files) needs it: syslog followed by the auth-log parsers, or the line kept whole when no
+//! parser understands it.
+
+use palisade_event::{Event, Value};
+
+use crate::syslog::{self, SyslogContext, SyslogFormat};
+
+/// The tag of an event that keeps a line no parser understood.
+pub const TAG_UNPARSED: &str = "_unparsed";
+/// The tag of a line cut at the input's size limit.
+pub const TAG_TRUNCATED: &str = "_truncated";
+
+/// An event that keeps a line no parser understood, whole and tagged, so it stays
+/// searchable.
+#[must_use]
+pub fn raw_event(line: &str) -> Event {
+    Event::from_fields(vec![
+        ("message".into(), Value::from(line)),
+        ("event.original".into(), Value::from(line)),
+        ("tags".into(), Value::List(vec![Value::from(TAG_UNPARSED)])),
+    ])
+}
+
+/// Parses one syslog line (RFC 5424, BSD, or as in /var/log) into an event, then lets the
+/// auth-log parsers add what they recognise in the program's message. Returns the event and
+/// whether the syslog header was understood (if not, the event keeps the line whole, tagged
+/// by the syslog parser).
+#[must_use]
+pub fn syslog_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Event, bool) {
+    let original = String::from_utf8_lossy(bytes);
+    let original = original.trim_end_matches(['\n', '\r', '\0']);
+    let message = syslog::parse(original.as_bytes(), ctx);
+    let parsed = message.format != SyslogFormat::Unparsed;
+    let program = message.app_name.clone();
+    let pid = message.procid.as_deref().and_then(|pid| pid.parse().ok());
+    let text = message.message.clone();
+    let mut event = message.into_event(original);
+    if let Some(program) = program {
+        crate::linux::parse_auth(&program, pid, &text, &mut event);
+    }
+    if truncated {
+        event.insert("tags", with_tag(event.get("tags"), TAG_TRUNCATED));
+    }
+    (event, parsed)
+}
+
+fn with_tag(existing: Option<&Value>, tag: &str) -> Value {
+    let mut tags = match existing {
+        Some(Value::List(items)) => items.clone(),
+        Some(other) => vec![other.clone()],
+        None => Vec::new(),
+    };
+    tags.push(Value::from(tag));
+    Value::List(tags)
+}
