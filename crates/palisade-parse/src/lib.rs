@@ -16,10 +16,22 @@
 //! caller decides whether to keep it raw.
 #![warn(missing_docs)]
 
+pub mod auditd;
+pub mod cef;
+pub mod cloudtrail;
+pub mod dhcp;
+pub mod dns;
+pub mod ecs;
 mod error;
+pub mod firewall;
 pub mod format;
 pub mod line;
 pub mod linux;
+pub mod logfmt;
+pub mod postfix;
+pub mod suricata;
 pub mod syslog;
+pub mod web;
+pub mod zeek;
 
 pub use error::{ParseError, Result};

@@ -37,12 +37,29 @@ pub fn syslog_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Even
     let text = message.message.clone();
     let mut event = message.into_event(original);
     if let Some(program) = program {
-        crate::linux::parse_auth(&program, pid, &text, &mut event);
+        parse_program(&program, pid, &text, &mut event);
+    } else {
+        crate::cef::parse_program("", pid, &text, &mut event);
     }
     if truncated {
         event.insert("tags", with_tag(event.get("tags"), TAG_TRUNCATED));
     }
     (event, parsed)
+}
+
+/// Offers the message of a syslog line to every parser of a program's messages, in turn,
+/// until one recognises it. Each check is cheap on a message that is not its own (a program
+/// name or a prefix), so the order only matters where two could claim one message: CEF and
+/// LEEF payloads come first because any program may send them.
+pub fn parse_program(program: &str, pid: Option<u32>, message: &str, event: &mut Event) -> bool {
+    crate::cef::parse_program(program, pid, message, event)
+        || crate::linux::parse_auth(program, pid, message, event)
+        || crate::auditd::parse_program(program, pid, message, event)
+        || crate::firewall::parse_program(program, pid, message, event)
+        || crate::dns::parse_program(program, pid, message, event)
+        || crate::dhcp::parse_program(program, pid, message, event)
+        || crate::postfix::parse_program(program, pid, message, event)
+        || crate::web::parse_program(program, pid, message, event)
 }
 
 fn with_tag(existing: Option<&Value>, tag: &str) -> Value {

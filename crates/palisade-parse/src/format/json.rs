@@ -18,6 +18,23 @@ pub fn event_from_document(document: &Json) -> Event {
     if document.get("winlog").is_some_and(Json::is_object) {
         return windows::from_winlogbeat_json(document);
     }
+    if crate::suricata::looks_like(document) {
+        return crate::suricata::from_json(document);
+    }
+    if crate::zeek::looks_like(document) {
+        return crate::zeek::from_json(document);
+    }
+    if crate::cloudtrail::looks_like(document) {
+        return crate::cloudtrail::from_json(document);
+    }
+    event_from_generic(document)
+}
+
+/// Converts a JSON document of no known source into an event: every field flattened to its
+/// dotted name, and the time from `@timestamp`, `timestamp`, `time`, `eventTime` or `ts`
+/// when one holds an RFC 3339 text.
+#[must_use]
+pub fn event_from_generic(document: &Json) -> Event {
     let mut fields = Vec::with_capacity(32);
     windows::flatten_into("", document, &mut fields);
     let mut event = Event::from_fields(fields);

@@ -4,3 +4,4 @@ pub mod evtx;
 pub mod json;
 pub mod json_fast;
 pub mod windows;
+pub mod windows_xml;

@@ -1,0 +1,20 @@
+//! TODO(helper): module documentation.
+
+use palisade_event::Event;
+
+/// Parses the message of one syslog line from `program` (the APP-NAME/TAG, without pid) and
+/// adds the ECS fields it finds to `event`. Returns false, leaving `event` untouched, when the
+/// message is not one this module understands.
+pub fn parse_program(program: &str, pid: Option<u32>, message: &str, event: &mut Event) -> bool {
+    let _ = (program, pid, message, event);
+    false
+}
+
+
+/// Parses one bare CEF or LEEF record (`CEF:0|...`, `LEEF:1.0|...`, `LEEF:2.0|...`), not
+/// inside a syslog header, into an event with `event.original` set. `None` when it is not one.
+#[must_use]
+pub fn parse_line(line: &str) -> Option<Event> {
+    let _ = line;
+    None
+}
