@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use palisade_store::{FsyncPolicy, QueryLimits, RetentionLimits, RetentionPolicy, StoreConfig};
@@ -65,6 +65,14 @@ pub(crate) struct ServerSection {
     pub(crate) syslog_udp: Option<String>,
     /// `ADDR` or `off`.
     pub(crate) syslog_tcp: Option<String>,
+    /// `ADDR` or `off`; on by default (127.0.0.1:6514) once `tls_cert` is set.
+    pub(crate) syslog_tls: Option<String>,
+    /// PEM certificate chain of the syslog TLS listener.
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub(crate) tls_key: Option<PathBuf>,
+    /// PEM CA certificates; when set, TLS clients must present a certificate they signed.
+    pub(crate) tls_client_ca: Option<PathBuf>,
     /// IANA zone of syslog timestamps that carry none (default: the system's).
     syslog_time_zone: Option<String>,
     syslog_max_message_kib: Option<usize>,

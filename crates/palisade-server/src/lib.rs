@@ -18,6 +18,7 @@ mod ingest;
 pub mod metrics;
 mod query;
 pub mod syslog;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,6 +116,8 @@ pub struct Listeners {
     pub syslog_udp: Option<tokio::net::UdpSocket>,
     /// Syslog over TCP.
     pub syslog_tcp: Option<tokio::net::TcpListener>,
+    /// Syslog over TLS, with its rustls configuration (see [`tls::server_config`]).
+    pub syslog_tls: Option<(tokio::net::TcpListener, Arc<rustls::ServerConfig>)>,
 }
 
 /// Serves the API and the syslog inputs until `shutdown` completes, applying retention
@@ -150,6 +153,15 @@ pub async fn serve(
             sink.clone(),
             options.syslog.clone(),
             Arc::clone(&metrics.syslog_tcp),
+        )));
+    }
+    if let Some((listener, config)) = listeners.syslog_tls {
+        tasks.push(tokio::spawn(syslog::run_tls(
+            listener,
+            config,
+            sink.clone(),
+            options.syslog.clone(),
+            Arc::clone(&metrics.syslog_tls),
         )));
     }
     drop(sink);

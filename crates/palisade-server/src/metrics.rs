@@ -18,6 +18,8 @@ pub struct InputMetrics {
     pub failed: Counter,
     /// Parsed and waiting to be stored.
     pub queued: Gauge,
+    /// TLS handshakes that failed or timed out (TLS inputs only).
+    pub tls_failures: Counter,
 }
 
 /// Every metric of the server.
@@ -28,6 +30,8 @@ pub struct Metrics {
     pub syslog_udp: Arc<InputMetrics>,
     /// `palisade_input_*{input="syslog_tcp"}`.
     pub syslog_tcp: Arc<InputMetrics>,
+    /// `palisade_input_*{input="syslog_tls"}`.
+    pub syslog_tls: Arc<InputMetrics>,
     /// `palisade_input_*{input="http"}`.
     pub http: Arc<InputMetrics>,
     /// Syslog events appended to the store.
@@ -50,10 +54,18 @@ impl Default for Metrics {
                 metrics.failed.clone(),
             );
             sub.register("input_queued", "Messages waiting to be stored", metrics.queued.clone());
+            if name.ends_with("_tls") {
+                sub.register(
+                    "input_tls_failures",
+                    "TLS handshakes that failed or timed out",
+                    metrics.tls_failures.clone(),
+                );
+            }
             metrics
         };
         let syslog_udp = input("syslog_udp");
         let syslog_tcp = input("syslog_tcp");
+        let syslog_tls = input("syslog_tls");
         let http = input("http");
         let syslog_stored = Counter::default();
         let syslog_store_errors = Counter::default();
@@ -63,7 +75,15 @@ impl Default for Metrics {
             "Syslog events the store failed to write",
             syslog_store_errors.clone(),
         );
-        Self { registry, syslog_udp, syslog_tcp, http, syslog_stored, syslog_store_errors }
+        Self {
+            registry,
+            syslog_udp,
+            syslog_tcp,
+            syslog_tls,
+            http,
+            syslog_stored,
+            syslog_store_errors,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Syslog inputs of `palisade serve`: UDP (one datagram, one message) and TCP (RFC 6587
-//! framing, octet-counted or LF-terminated, detected per frame).
+//! Syslog inputs of `palisade serve`: UDP (one datagram, one message), TCP (RFC 6587
+//! framing, octet-counted or LF-terminated, detected per frame) and TLS (RFC 5425: the same
+//! framing inside a TLS session, see [`crate::tls`]).
 //!
 //! ```text
 //!  socket ─> frames ─> parse (RFC 5424/3164, then auth-log parsers) ─> Event
@@ -160,6 +161,53 @@ pub async fn run_tcp(
         let (sink, options, metrics) = (sink.clone(), options.clone(), Arc::clone(&metrics));
         tokio::spawn(async move {
             read_stream(stream, peer, sink, options, metrics).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Longest a TLS client may take to complete its handshake; a client that stalls longer
+/// loses its connection slot.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accepts TLS connections until the task is dropped. The handshake runs in the connection's
+/// own task, so a slow or hostile client cannot hold up the others.
+pub async fn run_tls(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    sink: SyslogSink,
+    options: SyslogOptions,
+    metrics: Arc<InputMetrics>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "syslog TLS accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::warn!(%peer, "too many syslog connections; refusing one");
+            continue;
+        };
+        let (acceptor, sink, options, metrics) =
+            (acceptor.clone(), sink.clone(), options.clone(), Arc::clone(&metrics));
+        tokio::spawn(async move {
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => read_stream(tls, peer, sink, options, metrics).await,
+                Ok(Err(error)) => {
+                    metrics.tls_failures.inc();
+                    tracing::warn!(%error, %peer, "syslog TLS handshake failed");
+                }
+                Err(_) => {
+                    metrics.tls_failures.inc();
+                    tracing::warn!(%peer, "syslog TLS handshake timed out");
+                }
+            }
             drop(permit);
         });
     }

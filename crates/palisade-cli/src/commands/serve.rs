@@ -2,6 +2,7 @@
 //! SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -26,21 +27,70 @@ pub(crate) struct ServeArgs {
     /// Syslog over TCP, octet-counted or LF framing (default 127.0.0.1:5514; `off`).
     #[arg(long, value_name = "ADDR|off")]
     syslog_tcp: Option<String>,
+    /// Syslog over TLS, RFC 5425 (default 127.0.0.1:6514 once a certificate is set; `off`).
+    #[arg(long, value_name = "ADDR|off")]
+    syslog_tls: Option<String>,
+    /// PEM certificate chain for syslog over TLS (leaf first).
+    #[arg(long, value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// PEM CA certificates: TLS clients must then present a certificate signed by one.
+    #[arg(long, value_name = "FILE")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 /// An input address from a flag, the configuration or the default; `None` when turned off.
 fn input_address(
     flag: Option<&str>,
     config: Option<&str>,
+    default: &str,
     what: &str,
 ) -> anyhow::Result<Option<SocketAddr>> {
-    match flag.or(config).unwrap_or("127.0.0.1:5514") {
+    match flag.or(config).unwrap_or(default) {
         "off" | "" => Ok(None),
         text => text.parse().map(Some).map_err(|error| {
             Exit::Usage(anyhow::anyhow!("{what} `{text}` is not an address (or `off`): {error}"))
                 .into()
         }),
     }
+}
+
+/// The syslog TLS address and its rustls configuration, or `None` when it is off. A
+/// certificate turns it on at 127.0.0.1:6514 unless told otherwise; an address without a
+/// certificate and key is a usage error, not a silent plain-text listener.
+fn syslog_tls(
+    args: &ServeArgs,
+    config: &Config,
+) -> anyhow::Result<Option<(SocketAddr, Arc<palisade_server::tls::TlsConfig>)>> {
+    let server = &config.server;
+    let cert = args.tls_cert.as_ref().or(server.tls_cert.as_ref());
+    let key = args.tls_key.as_ref().or(server.tls_key.as_ref());
+    let client_ca = args.tls_client_ca.as_ref().or(server.tls_client_ca.as_ref());
+    let default = if cert.is_some() { "127.0.0.1:6514" } else { "off" };
+    let address = input_address(
+        args.syslog_tls.as_deref(),
+        server.syslog_tls.as_deref(),
+        default,
+        "--syslog-tls",
+    )?;
+    let Some(address) = address else { return Ok(None) };
+    let (Some(cert), Some(key)) = (cert, key) else {
+        return Err(Exit::Usage(anyhow::anyhow!(
+            "syslog over TLS needs a certificate and its key: --tls-cert FILE --tls-key FILE \
+             (or tls_cert and tls_key in [server])"
+        ))
+        .into());
+    };
+    let files = palisade_server::tls::TlsFiles {
+        cert: cert.clone(),
+        key: key.clone(),
+        client_ca: client_ca.cloned(),
+    };
+    let tls_config = palisade_server::tls::server_config(&files)
+        .map_err(|error| Exit::Usage(anyhow::Error::new(error).context("syslog over TLS")))?;
+    Ok(Some((address, tls_config)))
 }
 
 /// Runs `palisade serve`.
@@ -60,13 +110,16 @@ pub(crate) fn run(
     let syslog_udp = input_address(
         args.syslog_udp.as_deref(),
         config.server.syslog_udp.as_deref(),
+        "127.0.0.1:5514",
         "--syslog-udp",
     )?;
     let syslog_tcp = input_address(
         args.syslog_tcp.as_deref(),
         config.server.syslog_tcp.as_deref(),
+        "127.0.0.1:5514",
         "--syslog-tcp",
     )?;
+    let syslog_tls = syslog_tls(args, config)?;
     let store = Arc::new(crate::commands::store::open_with(data_dir, store_config)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -105,6 +158,15 @@ pub(crate) fn run(
             }
             None => None,
         };
+        let tls = match syslog_tls {
+            Some((addr, tls_config)) => {
+                let listener =
+                    tokio::net::TcpListener::bind(addr).await.map_err(bind_error(addr))?;
+                eprintln!("palisade: syslog TLS listening on tls://{}", listener.local_addr()?);
+                Some((listener, tls_config))
+            }
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(http).await.map_err(bind_error(http))?;
         let local = listener.local_addr()?;
         // The line scripts and tests wait for (after the syslog ones); printed even with
@@ -113,8 +175,12 @@ pub(crate) fn run(
         if !globals.quiet {
             eprintln!("palisade: data directory {}", data_dir.display());
         }
-        let listeners =
-            palisade_server::Listeners { http: listener, syslog_udp: udp, syslog_tcp: tcp };
+        let listeners = palisade_server::Listeners {
+            http: listener,
+            syslog_udp: udp,
+            syslog_tcp: tcp,
+            syslog_tls: tls,
+        };
         palisade_server::serve(listeners, Arc::clone(&store), db, options, shutdown_signal())
             .await
             .context("serving")?;

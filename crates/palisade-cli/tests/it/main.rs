@@ -8,6 +8,7 @@ mod serve;
 mod server;
 mod store;
 mod syslog;
+mod syslog_tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -15,11 +15,18 @@ pub(crate) struct Server {
     pub(crate) syslog_udp: String,
     /// `host:port` of the syslog TCP input.
     pub(crate) syslog_tcp: String,
+    /// `host:port` of the syslog TLS input, when it was turned on.
+    pub(crate) syslog_tls: Option<String>,
 }
 
 impl Server {
     /// Starts `palisade serve` on a free loopback port and waits until it listens.
     pub(crate) fn start(data_dir: &Path, config: Option<&Path>) -> Server {
+        Self::start_with(data_dir, config, &[])
+    }
+
+    /// [`Server::start`] with more `serve` arguments.
+    pub(crate) fn start_with(data_dir: &Path, config: Option<&Path>, extra: &[&str]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_palisade"));
         command.arg("--data-dir").arg(data_dir);
         if let Some(config) = config {
@@ -35,6 +42,7 @@ impl Server {
                 "--syslog-tcp",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .env_remove("PALISADE_DATA_DIR")
             .env("PALISADE_LOG", "warn")
             .stdout(Stdio::null())
@@ -60,11 +68,21 @@ impl Server {
                 panic!("palisade serve did not start within 60 s");
             })
         };
-        let udp = next();
-        let tcp = next();
-        let url = next();
-        let strip = |url: &str, scheme: &str| url.strip_prefix(scheme).unwrap_or(url).to_owned();
-        Server { syslog_udp: strip(&udp, "udp://"), syslog_tcp: strip(&tcp, "tcp://"), url, child }
+        // One line per listener, HTTP last.
+        let (mut udp, mut tcp, mut tls) = (String::new(), String::new(), None);
+        let url = loop {
+            let line = next();
+            if let Some(address) = line.strip_prefix("udp://") {
+                udp = address.to_owned();
+            } else if let Some(address) = line.strip_prefix("tcp://") {
+                tcp = address.to_owned();
+            } else if let Some(address) = line.strip_prefix("tls://") {
+                tls = Some(address.to_owned());
+            } else {
+                break line;
+            }
+        };
+        Server { syslog_udp: udp, syslog_tcp: tcp, syslog_tls: tls, url, child }
     }
 
     /// SIGKILL, as a crash would.
@@ -122,7 +140,7 @@ impl Drop for Server {
     }
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(120)))
         .http_status_as_error(true)

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::server::{Server, query, token};
 
 /// Polls a query until it returns `rows` rows (syslog has no acknowledgement).
-fn wait_for_rows(server: &Server, token: &str, sql: &str, rows: usize) -> serde_json::Value {
+pub(crate) fn wait_for_rows(server: &Server, token: &str, sql: &str, rows: usize) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let answer = query(&server.url, token, sql);
@@ -23,12 +23,12 @@ fn wait_for_rows(server: &Server, token: &str, sql: &str, rows: usize) -> serde_
     }
 }
 
-fn logger(args: &[&str]) {
+pub(crate) fn logger(args: &[&str]) {
     let status = Command::new("logger").args(args).status().expect("run logger (util-linux)");
     assert!(status.success(), "logger {args:?}");
 }
 
-fn host_port(address: &str) -> (&str, &str) {
+pub(crate) fn host_port(address: &str) -> (&str, &str) {
     address.rsplit_once(':').expect("host:port")
 }
 
