@@ -22,6 +22,32 @@ pub(crate) struct Config {
     pub(crate) server: ServerSection,
     #[serde(default)]
     pub(crate) query: QuerySection,
+    #[serde(default)]
+    pub(crate) enrich: EnrichSection,
+    /// `[[tail]]`: files `palisade serve` follows.
+    #[serde(default)]
+    pub(crate) tail: Vec<TailSection>,
+}
+
+/// `[enrich]`: GeoIP databases (MaxMind DB format).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EnrichSection {
+    geoip_city: Option<PathBuf>,
+    geoip_asn: Option<PathBuf>,
+}
+
+/// One `[[tail]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TailSection {
+    /// A path or a glob.
+    path: String,
+    /// A source type name (default `auto`).
+    #[serde(rename = "type")]
+    source_type: Option<String>,
+    /// `beginning` (default) or `end`: where a file without a checkpoint starts.
+    start_at: Option<String>,
 }
 
 /// `[store]`.
@@ -78,6 +104,10 @@ pub(crate) struct ServerSection {
     syslog_max_message_kib: Option<usize>,
     max_body_mib: Option<usize>,
     max_inflight_ingests: Option<usize>,
+    /// How often tailed files are checked.
+    tail_poll: Option<String>,
+    /// Longest tailed line, in KiB.
+    tail_max_line_kib: Option<usize>,
 }
 
 /// `[query]`: the limits every query runs under.
@@ -87,6 +117,19 @@ pub(crate) struct QuerySection {
     max_rows: Option<usize>,
     timeout: Option<String>,
     memory_mib: Option<usize>,
+}
+
+/// A source type by name, or a usage error listing the names.
+pub(crate) fn source_type(
+    name: &str,
+    key: &str,
+) -> anyhow::Result<palisade_parse::source::SourceType> {
+    palisade_parse::source::SourceType::from_name(name).ok_or_else(|| {
+        usage(format!(
+            "{key} = {name:?} is not a source type; use one of: {}",
+            palisade_parse::source::SourceType::names()
+        ))
+    })
 }
 
 fn usage(message: String) -> anyhow::Error {
@@ -184,8 +227,20 @@ impl Config {
         Ok(limits)
     }
 
+    /// The enricher of `[enrich]`: databases that are configured but missing are skipped
+    /// with a warning; a file that is not a database of the right kind is an error.
+    pub(crate) fn enricher(&self) -> anyhow::Result<palisade_enrich::Enricher> {
+        let config = palisade_enrich::GeoIpConfig {
+            city: self.enrich.geoip_city.clone(),
+            asn: self.enrich.geoip_asn.clone(),
+        };
+        palisade_enrich::Enricher::open(&config)
+            .map_err(|error| Exit::Usage(anyhow::Error::new(error).context("[enrich]")).into())
+    }
+
     pub(crate) fn server_options(&self) -> anyhow::Result<palisade_server::ServerOptions> {
         let mut options = palisade_server::ServerOptions {
+            enricher: std::sync::Arc::new(self.enricher()?),
             query_limits: self.query_limits()?,
             retention: self.retention()?,
             retention_interval: self.retention_interval()?,
@@ -203,6 +258,30 @@ impl Config {
         }
         if let Some(kib) = self.server.syslog_max_message_kib {
             options.syslog.max_message_bytes = (kib << 10).max(1024);
+        }
+        options.tail.time_zone = options.syslog.time_zone.clone();
+        if let Some(poll) = &self.server.tail_poll {
+            options.tail.poll = duration("server.tail_poll", poll)?.max(Duration::from_millis(10));
+        }
+        if let Some(kib) = self.server.tail_max_line_kib {
+            options.tail.max_line_bytes = (kib << 10).max(1024);
+        }
+        for entry in &self.tail {
+            let source = source_type(entry.source_type.as_deref().unwrap_or("auto"), "tail.type")?;
+            let start_at_end = match entry.start_at.as_deref() {
+                None | Some("beginning") => false,
+                Some("end") => true,
+                Some(other) => {
+                    return Err(usage(format!(
+                        "tail.start_at = {other:?}: write \"beginning\" or \"end\""
+                    )));
+                }
+            };
+            options.tail.patterns.push(palisade_server::tail::TailPattern {
+                pattern: entry.path.clone(),
+                source,
+                start_at_end,
+            });
         }
         Ok(options)
     }

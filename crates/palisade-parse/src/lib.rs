@@ -29,6 +29,7 @@ pub mod line;
 pub mod linux;
 pub mod logfmt;
 pub mod postfix;
+pub mod source;
 pub mod suricata;
 pub mod syslog;
 pub mod web;

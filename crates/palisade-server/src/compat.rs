@@ -62,8 +62,8 @@ async fn store(app: &Arc<AppState>, events: Vec<Event>) -> Result<(), ApiError> 
         return Ok(());
     }
     let _slot = admit(app)?;
-    let store = Arc::clone(&app.store);
-    tokio::task::spawn_blocking(move || store.append(events))
+    let pipeline = app.pipeline.clone();
+    tokio::task::spawn_blocking(move || pipeline.append(events))
         .await
         .map_err(ApiError::internal)??;
     Ok(())

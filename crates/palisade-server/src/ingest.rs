@@ -122,7 +122,7 @@ pub(crate) async fn ingest(
         }
     };
     let _slot = admit(&app)?;
-    let store = Arc::clone(&app.store);
+    let pipeline = app.pipeline.clone();
     let metrics = Arc::clone(&app.metrics.http);
     let (accepted, unparsed, range) = tokio::task::spawn_blocking(move || {
         let (events, unparsed) = parse_lines_as(&body, &format);
@@ -133,7 +133,7 @@ pub(crate) async fn ingest(
         if events.is_empty() {
             return Ok((0, 0, None));
         }
-        store.append(events).map(|range| (accepted, unparsed, Some(range)))
+        pipeline.append(events).map(|range| (accepted, unparsed, Some(range)))
     })
     .await
     .map_err(ApiError::internal)??;

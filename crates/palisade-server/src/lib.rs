@@ -16,8 +16,10 @@ mod compat;
 mod error;
 mod ingest;
 pub mod metrics;
+pub mod pipeline;
 mod query;
 pub mod syslog;
+pub mod tail;
 pub mod tls;
 
 use std::sync::Arc;
@@ -48,6 +50,10 @@ pub struct ServerOptions {
     pub retention_interval: Duration,
     /// Syslog inputs.
     pub syslog: SyslogOptions,
+    /// Files to follow.
+    pub tail: tail::TailOptions,
+    /// GeoIP/ASN enrichment of every event.
+    pub enricher: Arc<palisade_enrich::Enricher>,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +65,8 @@ impl Default for ServerOptions {
             retention: RetentionPolicy::default(),
             retention_interval: Duration::from_secs(60),
             syslog: SyslogOptions::default(),
+            tail: tail::TailOptions::default(),
+            enricher: Arc::new(palisade_enrich::Enricher::without_databases()),
         }
     }
 }
@@ -67,6 +75,7 @@ impl Default for ServerOptions {
 #[derive(Debug)]
 pub struct AppState {
     pub(crate) store: Arc<Store>,
+    pub(crate) pipeline: pipeline::Pipeline,
     pub(crate) db: StateDb,
     pub(crate) options: ServerOptions,
     pub(crate) ingest_slots: tokio::sync::Semaphore,
@@ -82,6 +91,7 @@ pub fn router(
 ) -> Router {
     let body_limit = options.max_body_bytes;
     let state = Arc::new(AppState {
+        pipeline: pipeline::Pipeline::new(Arc::clone(&store), Arc::clone(&options.enricher)),
         store,
         db,
         ingest_slots: tokio::sync::Semaphore::new(options.max_inflight_ingests),
@@ -138,7 +148,8 @@ pub async fn serve(
         options.retention.clone(),
         options.retention_interval,
     ))];
-    let sink = syslog::SyslogSink::start(Arc::clone(&store), Arc::clone(&metrics));
+    let pipeline = pipeline::Pipeline::new(Arc::clone(&store), Arc::clone(&options.enricher));
+    let sink = syslog::SyslogSink::start(pipeline.clone(), Arc::clone(&metrics));
     if let Some(socket) = listeners.syslog_udp {
         tasks.push(tokio::spawn(syslog::run_udp(
             socket,
@@ -165,10 +176,24 @@ pub async fn serve(
         )));
     }
     drop(sink);
+    let stop_tail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tailer = (!options.tail.patterns.is_empty()).then(|| {
+        tail::spawn(
+            pipeline.clone(),
+            options.tail.clone(),
+            Arc::clone(&metrics.file),
+            Arc::clone(&stop_tail),
+        )
+    });
     let app = router(store, db, options, metrics);
     let served = axum::serve(listeners.http, app).with_graceful_shutdown(shutdown).await;
     for task in tasks {
         task.abort();
+    }
+    if let Some(tailer) = tailer {
+        stop_tail.store(true, std::sync::atomic::Ordering::Relaxed);
+        // The tailer finishes its batch and saves its checkpoints.
+        let _ = tokio::task::spawn_blocking(move || tailer.join()).await;
     }
     served
 }

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub syslog_tcp: Arc<InputMetrics>,
     /// `palisade_input_*{input="syslog_tls"}`.
     pub syslog_tls: Arc<InputMetrics>,
+    /// `palisade_input_*{input="file"}`: tailed files.
+    pub file: Arc<InputMetrics>,
     /// `palisade_input_*{input="http"}`.
     pub http: Arc<InputMetrics>,
     /// Syslog events appended to the store.
@@ -66,6 +68,7 @@ impl Default for Metrics {
         let syslog_udp = input("syslog_udp");
         let syslog_tcp = input("syslog_tcp");
         let syslog_tls = input("syslog_tls");
+        let file = input("file");
         let http = input("http");
         let syslog_stored = Counter::default();
         let syslog_store_errors = Counter::default();
@@ -80,6 +83,7 @@ impl Default for Metrics {
             syslog_udp,
             syslog_tcp,
             syslog_tls,
+            file,
             http,
             syslog_stored,
             syslog_store_errors,

@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use palisade_event::{Event, Value};
 use palisade_parse::syslog::{self, Framer, SyslogContext};
-use palisade_store::Store;
 use tokio::io::AsyncReadExt as _;
 use tokio::sync::mpsc;
 
 use crate::metrics::{InputMetrics, Metrics};
+use crate::pipeline::Pipeline;
 
 /// Settings of the syslog inputs.
 #[derive(Debug, Clone)]
@@ -59,14 +59,14 @@ const BATCH: usize = 4096;
 impl SyslogSink {
     /// Starts the batcher that appends parsed events to the store.
     #[must_use]
-    pub fn start(store: Arc<Store>, metrics: Arc<Metrics>) -> Self {
+    pub fn start(pipeline: Pipeline, metrics: Arc<Metrics>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(batcher(receiver, store, metrics));
+        tokio::spawn(batcher(receiver, pipeline, metrics));
         Self { sender }
     }
 }
 
-async fn batcher(mut receiver: mpsc::Receiver<Event>, store: Arc<Store>, metrics: Arc<Metrics>) {
+async fn batcher(mut receiver: mpsc::Receiver<Event>, pipeline: Pipeline, metrics: Arc<Metrics>) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         let received = receiver.recv_many(&mut batch, BATCH).await;
@@ -75,8 +75,8 @@ async fn batcher(mut receiver: mpsc::Receiver<Event>, store: Arc<Store>, metrics
         }
         let events = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
         let count = events.len() as u64;
-        let store = Arc::clone(&store);
-        match tokio::task::spawn_blocking(move || store.append(events)).await {
+        let pipeline = pipeline.clone();
+        match tokio::task::spawn_blocking(move || pipeline.append(events)).await {
             Ok(Ok(_)) => {
                 metrics.syslog_stored.inc_by(count);
             }

@@ -39,6 +39,10 @@ pub(crate) struct ServeArgs {
     /// PEM CA certificates: TLS clients must then present a certificate signed by one.
     #[arg(long, value_name = "FILE")]
     tls_client_ca: Option<PathBuf>,
+    /// Follow files matching a path or glob, parsed as TYPE (default auto); repeatable.
+    /// Checkpoints in DATA_DIR/tail survive restarts and log rotation.
+    #[arg(long, value_name = "[TYPE:]PATTERN")]
+    tail: Vec<String>,
 }
 
 /// An input address from a flag, the configuration or the default; `None` when turned off.
@@ -102,7 +106,22 @@ pub(crate) fn run(
     globals: &Globals,
 ) -> anyhow::Result<()> {
     let store_config = config.store_config()?;
-    let options = config.server_options()?;
+    let mut options = config.server_options()?;
+    for flag in &args.tail {
+        let (source, pattern) = match flag.split_once(':') {
+            Some((name, pattern))
+                if palisade_parse::source::SourceType::from_name(name).is_some() =>
+            {
+                (crate::config::source_type(name, "--tail")?, pattern)
+            }
+            _ => (palisade_parse::source::SourceType::Auto, flag.as_str()),
+        };
+        options.tail.patterns.push(palisade_server::tail::TailPattern {
+            pattern: pattern.to_owned(),
+            source,
+            start_at_end: false,
+        });
+    }
     let http = args
         .http
         .or(config.server.http)
@@ -174,6 +193,9 @@ pub(crate) fn run(
         eprintln!("palisade: HTTP API listening on http://{local}");
         if !globals.quiet {
             eprintln!("palisade: data directory {}", data_dir.display());
+            for pattern in &options.tail.patterns {
+                eprintln!("palisade: tailing {}", pattern.pattern);
+            }
         }
         let listeners = palisade_server::Listeners {
             http: listener,

@@ -116,6 +116,7 @@ pub(crate) fn ingest(
         ))
         .into());
     }
+    let enricher = config.enricher()?;
     let store = open(data_dir, config)?;
     let total: u64 = found.iter().map(|input| input.size).sum();
     let bar = if globals.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
@@ -130,7 +131,10 @@ pub(crate) fn ingest(
     let mut unparsed = 0u64;
     for input in &found {
         let mut failure = None;
-        let stats = inputs::read_batches(input, inputs::Unparsed::Keep, |batch| {
+        let stats = inputs::read_batches(input, inputs::Unparsed::Keep, |mut batch| {
+            for event in &mut batch {
+                enricher.enrich(event);
+            }
             if failure.is_none()
                 && let Err(error) = store.append(batch)
             {

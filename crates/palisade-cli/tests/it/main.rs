@@ -9,6 +9,7 @@ mod server;
 mod store;
 mod syslog;
 mod syslog_tls;
+mod tail;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

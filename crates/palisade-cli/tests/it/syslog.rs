@@ -10,7 +10,12 @@ use std::time::{Duration, Instant};
 use crate::server::{Server, query, token};
 
 /// Polls a query until it returns `rows` rows (syslog has no acknowledgement).
-pub(crate) fn wait_for_rows(server: &Server, token: &str, sql: &str, rows: usize) -> serde_json::Value {
+pub(crate) fn wait_for_rows(
+    server: &Server,
+    token: &str,
+    sql: &str,
+    rows: usize,
+) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let answer = query(&server.url, token, sql);
