@@ -175,7 +175,8 @@ pub fn parse_line(line: &str, server: WebServer) -> Option<Event> {
     let access = Access::parse(line)?;
     let timestamp = access.timestamp;
     let mut fields = access.into_fields(server);
-    fields.text("event.original", line);
+    // The whole line, as `line::raw_event` keeps it: the input already bounds line length.
+    fields.set("event.original", Value::from(line));
     let mut event = fields.into_event();
     event.set_timestamp(timestamp);
     Some(event)
@@ -199,7 +200,8 @@ pub fn parse_error_line(line: &str) -> Option<Event> {
     let error = ErrorLine::parse(line, true)?;
     let timestamp = error.timestamp;
     let mut fields = error.into_fields();
-    fields.text("event.original", line);
+    // The whole line, as `line::raw_event` keeps it: the input already bounds line length.
+    fields.set("event.original", Value::from(line));
     let mut event = fields.into_event();
     event.set_timestamp(timestamp);
     Some(event)
@@ -241,6 +243,7 @@ fn server_of_program(program: &str) -> Option<WebServer> {
 /// One access line taken apart (quoted fields still escaped).
 #[derive(Debug)]
 struct Access<'a> {
+    /// `%v` and `%p` (empty for vhost_common, which has no port).
     vhost: Option<(&'a str, &'a str)>,
     host: &'a str,
     ident: &'a str,
@@ -276,15 +279,22 @@ impl<'a> Access<'a> {
             prefix.push((start, cursor.pos));
         };
         let token = |index: usize| prefix.get(index).and_then(|&(s, e)| line.get(s..e));
+        // vhost_combined `%v:%p %h %l %u` and vhost_common `%v %h %l %u`: four fields or more,
+        // the third `-` (identd is almost never on), the first a name with or without a port.
         let is_vhost = prefix.len() >= 4
             && token(2) == Some("-")
-            && token(0).and_then(split_host_port).is_some()
+            && token(0).is_some_and(|vhost| {
+                split_host_port(vhost).is_some() || (prefix.len() == 4 && is_host_name(vhost))
+            })
             && token(1).is_some_and(|host| ip_text(host).is_some() || is_host_name(host));
         let first = usize::from(is_vhost);
         if prefix.len() < first + 3 {
             return None;
         }
-        let vhost = if is_vhost { token(0).and_then(split_host_port) } else { None };
+        let vhost = match (is_vhost, token(0)) {
+            (true, Some(vhost)) => Some(split_host_port(vhost).unwrap_or((vhost, ""))),
+            _ => None,
+        };
         let host = token(first)?;
         let ident = token(first + 1)?;
         let user_start = prefix.get(first + 2)?.0;
@@ -376,7 +386,9 @@ impl<'a> Access<'a> {
                 fields.host("destination.domain", name);
                 fields.name("url.domain", name);
             }
-            fields.port("destination.port", port);
+            if !port.is_empty() {
+                fields.port("destination.port", port);
+            }
         }
         source(&mut fields, self.host);
         if self.ident != "-" {
@@ -869,10 +881,10 @@ impl<'a> ErrorLine<'a> {
     fn into_fields(self) -> EcsFields {
         let mut fields = EcsFields::new();
         let severe = matches!(self.level, "emerg" | "alert" | "crit" | "error");
-        let (denied, auth_user) = refusal(self.code, self.message);
+        let (denied, user, authentication) = refusal(self.code, self.message);
         let mut types = vec![if severe { "error" } else { "info" }];
         let mut categories = vec!["web"];
-        if auth_user.is_some() {
+        if authentication {
             categories.push("authentication");
         }
         if denied {
@@ -906,7 +918,7 @@ impl<'a> ErrorLine<'a> {
         if let Some(code) = self.code {
             fields.name("error.code", code);
         }
-        if let Some(user) = auth_user {
+        if let Some(user) = user {
             fields.user("user.name", user);
         }
         if let Some(referrer) = self.referrer {
@@ -917,15 +929,18 @@ impl<'a> ErrorLine<'a> {
     }
 }
 
-/// Whether an error message says the server refused the client, and the user name of an
-/// authentication or authorisation failure (mod_auth_basic, mod_authz_core, 2.2 and 2.4).
-fn refusal<'a>(code: Option<&str>, message: &'a str) -> (bool, Option<&'a str>) {
+/// Whether an error message says the server refused the client, the user name of an
+/// authentication or authorisation failure (mod_auth_basic, mod_authz_core, 2.2 and 2.4), and
+/// whether it was an authentication failure.
+fn refusal<'a>(code: Option<&str>, message: &'a str) -> (bool, Option<&'a str>, bool) {
     if let Some(rest) = message.strip_prefix("user ") {
-        for marker in
-            [": authentication failure for ", ": authorization failure for ", " not found: "]
-        {
+        for (marker, authentication) in [
+            (": authentication failure for ", true),
+            (" not found: ", true),
+            (": authorization failure for ", false),
+        ] {
             if let Some((user, _)) = rest.split_once(marker) {
-                return (true, Some(user));
+                return (true, Some(user), authentication);
             }
         }
     }
@@ -933,7 +948,7 @@ fn refusal<'a>(code: Option<&str>, message: &'a str) -> (bool, Option<&'a str>) 
         || message.starts_with("client denied by server configuration")
         || message.starts_with("Directory index forbidden by rule")
         || (message.starts_with("access to ") && message.contains(" denied"));
-    (denied, None)
+    (denied, None, false)
 }
 
 /// `[inner] rest`: the inner text and what follows `]`.
