@@ -329,7 +329,7 @@ fn parse_denied(fields: &mut EcsFields, body: &str) -> Option<()> {
         &REQUEST_DENIED
     };
     categorize(fields, DATASET_BIND, action);
-    question_spec(fields, spec, SpecOrder::NameTypeClass);
+    question_spec(fields, spec, SpecOrder::TypeClass);
     fields.name("bind.request", what);
     if !reason.is_empty() {
         let reason = reason.strip_prefix('(').and_then(|r| r.strip_suffix(')')).unwrap_or(reason);
@@ -344,7 +344,7 @@ fn parse_failed(fields: &mut EcsFields, failed: &str) -> Option<()> {
     let (spec, location) = rest.rsplit_once(" at ").unwrap_or((rest, ""));
     categorize(fields, DATASET_BIND, &QUERY_FAILED);
     fields.name("dns.type", "answer");
-    question_spec(fields, spec, SpecOrder::NameClassType);
+    question_spec(fields, spec, SpecOrder::ClassType);
     if is_rcode(result) {
         fields.name("dns.response_code", result);
     } else {
@@ -367,7 +367,7 @@ fn parse_rpz(fields: &mut EcsFields, rpz: &str, disabled: bool) -> Option<()> {
         None => (via, None),
     };
     categorize(fields, DATASET_BIND, &RPZ_REWRITE);
-    question_spec(fields, spec, SpecOrder::NameTypeClass);
+    question_spec(fields, spec, SpecOrder::TypeClass);
     fields.name("bind.rpz.trigger", trigger);
     fields.name("bind.rpz.policy", policy);
     fields.name("bind.rpz.rule", via);
@@ -386,7 +386,7 @@ fn parse_transfer(fields: &mut EcsFields, transfer: &str) -> Option<()> {
         return None;
     }
     categorize(fields, DATASET_BIND, &ZONE_TRANSFER);
-    question_spec(fields, spec, SpecOrder::NameClass);
+    question_spec(fields, spec, SpecOrder::ClassOnly);
     fields.name("dns.question.type", if kind == "IXFR" { "IXFR" } else { "AXFR" });
     fields.text("bind.transfer.status", status);
     if let Some(serial) = status.split_once("(serial ").and_then(|(_, s)| s.strip_suffix(')')) {
@@ -397,9 +397,12 @@ fn parse_transfer(fields: &mut EcsFields, transfer: &str) -> Option<()> {
 
 #[derive(Clone, Copy)]
 enum SpecOrder {
-    NameTypeClass,
-    NameClassType,
-    NameClass,
+    /// `name/type/class`.
+    TypeClass,
+    /// `name/class/type`.
+    ClassType,
+    /// `zone/class`.
+    ClassOnly,
 }
 
 /// Sets the question from BIND's `name/type/class` (or `name/class/type`, or `zone/class`)
@@ -411,7 +414,7 @@ fn question_spec(fields: &mut EcsFields, spec: &str, order: SpecOrder) {
     let middle = parts.next();
     let first = parts.next();
     let (name, class, rtype) = match (order, first, middle) {
-        (SpecOrder::NameClass, _, Some(middle)) if is_class(last) => {
+        (SpecOrder::ClassOnly, _, Some(middle)) if is_class(last) => {
             (first.map_or(middle.to_owned(), |first| format!("{first}/{middle}")), last, None)
         }
         (_, Some(name), Some(middle)) if is_class(last) && !is_class(middle) => {
@@ -439,7 +442,7 @@ mod tests {
         assert!(flags.checking_disabled);
         assert_eq!(flags.edns_version, Some(0));
         assert_eq!(flags.cookie, Some("valid"));
-        assert_eq!(Flags::parse("-").unwrap().recursion_desired, false);
+        assert!(!Flags::parse("-").unwrap().recursion_desired);
         assert!(Flags::parse("+E(").is_none());
         assert!(Flags::parse("+X").is_none());
         assert!(Flags::parse("IN").is_none());
@@ -464,12 +467,12 @@ mod tests {
     #[test]
     fn specs() {
         let mut fields = EcsFields::new();
-        question_spec(&mut fields, "a/b.example.com/IN/A", SpecOrder::NameClassType);
+        question_spec(&mut fields, "a/b.example.com/IN/A", SpecOrder::ClassType);
         let event = fields.into_event();
         assert_eq!(event.get_str("dns.question.name").as_deref(), Some("a/b.example.com"));
         assert_eq!(event.get_str("dns.question.type").as_deref(), Some("A"));
         let mut fields = EcsFields::new();
-        question_spec(&mut fields, "example.com/IN", SpecOrder::NameTypeClass);
+        question_spec(&mut fields, "example.com/IN", SpecOrder::TypeClass);
         let event = fields.into_event();
         assert_eq!(event.get_str("dns.question.name").as_deref(), Some("example.com"));
         assert_eq!(event.get_str("dns.question.class").as_deref(), Some("IN"));

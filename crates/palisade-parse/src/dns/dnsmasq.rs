@@ -116,10 +116,8 @@ fn extra_prefix(message: &str) -> Option<(Option<&str>, Option<(&str, &str)>, &s
     {
         return Some((serial, Some((ip, port)), after));
     }
-    if serial.is_none() {
-        return None;
-    }
-    Some((serial, None, rest))
+    let serial = serial?;
+    Some((Some(serial), None, rest))
 }
 
 fn parse_query_line(line: &str) -> Option<EcsFields> {
