@@ -157,11 +157,11 @@ fn map_common(document: &Json, fields: &mut EcsFields) {
     fields.name("observer.type", "ids");
     let mut ip_version = None;
     for (key, prefix) in [("src_ip", "source"), ("dest_ip", "destination")] {
-        if let Some(address) = text(document.get(key)) {
-            if fields.ip(&format!("{prefix}.ip"), address) {
-                fields.name(&format!("{prefix}.address"), address);
-                ip_version.get_or_insert(if address.contains(':') { "ipv6" } else { "ipv4" });
-            }
+        if let Some(address) = text(document.get(key))
+            && fields.ip(&format!("{prefix}.ip"), address)
+        {
+            fields.name(&format!("{prefix}.address"), address);
+            ip_version.get_or_insert(if address.contains(':') { "ipv6" } else { "ipv4" });
         }
     }
     for (key, field) in [("src_port", "source.port"), ("dest_port", "destination.port")] {
@@ -190,11 +190,8 @@ fn map_common(document: &Json, fields: &mut EcsFields) {
     }
     let event_type = text(document.get("event_type")).unwrap_or_default();
     match text(document.get("app_proto")) {
-        Some(app_proto) => {
-            if !matches!(app_proto, "failed" | "unknown") {
-                fields.name("network.protocol", &app_proto.to_ascii_lowercase());
-            }
-        }
+        Some("failed" | "unknown") => {}
+        Some(app_proto) => fields.name("network.protocol", &app_proto.to_ascii_lowercase()),
         // Protocol records (`http`, `dns`, `tls`...) carry no app_proto: their type is it.
         None if is_protocol_record(document, event_type) => {
             fields.name("network.protocol", &event_type.to_ascii_lowercase());
