@@ -238,6 +238,15 @@ impl Config {
             .map_err(|error| Exit::Usage(anyhow::Error::new(error).context("[enrich]")).into())
     }
 
+    /// `[server] syslog_time_zone`, or the system's zone: how times without a zone are read.
+    pub(crate) fn time_zone(&self) -> anyhow::Result<jiff::tz::TimeZone> {
+        match &self.server.syslog_time_zone {
+            None => Ok(jiff::tz::TimeZone::system()),
+            Some(zone) => jiff::tz::TimeZone::get(zone)
+                .map_err(|error| usage(format!("server.syslog_time_zone = {zone:?}: {error}"))),
+        }
+    }
+
     pub(crate) fn server_options(&self) -> anyhow::Result<palisade_server::ServerOptions> {
         let mut options = palisade_server::ServerOptions {
             enricher: std::sync::Arc::new(self.enricher()?),
@@ -252,10 +261,7 @@ impl Config {
         if let Some(inflight) = self.server.max_inflight_ingests {
             options.max_inflight_ingests = inflight.max(1);
         }
-        if let Some(zone) = &self.server.syslog_time_zone {
-            options.syslog.time_zone = jiff::tz::TimeZone::get(zone)
-                .map_err(|error| usage(format!("server.syslog_time_zone = {zone:?}: {error}")))?;
-        }
+        options.syslog.time_zone = self.time_zone()?;
         if let Some(kib) = self.server.syslog_max_message_kib {
             options.syslog.max_message_bytes = (kib << 10).max(1024);
         }

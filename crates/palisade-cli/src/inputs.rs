@@ -17,6 +17,24 @@ pub(crate) enum InputKind {
     Json,
     /// Text lines (syslog files such as /var/log/auth.log): `ingest` only.
     Lines,
+    /// Windows events as XML (`wevtutil qe /f:xml`, `Get-WinEvent ... ToXml()`).
+    Xml,
+}
+
+/// How text lines are read (`ingest`): the source type and the zone of zone-less times.
+#[derive(Debug, Clone)]
+pub(crate) struct LineOptions {
+    pub(crate) source: palisade_parse::source::SourceType,
+    pub(crate) zone: jiff::tz::TimeZone,
+}
+
+impl Default for LineOptions {
+    fn default() -> Self {
+        Self {
+            source: palisade_parse::source::SourceType::Auto,
+            zone: jiff::tz::TimeZone::system(),
+        }
+    }
 }
 
 /// How a reader treats what it cannot parse.
@@ -47,6 +65,8 @@ pub(crate) fn discover(paths: &[PathBuf], lines: bool) -> anyhow::Result<Vec<Inp
         if metadata.is_file() {
             let kind = if is_evtx(path) {
                 InputKind::Evtx
+            } else if kind_by_extension(path) == Some(InputKind::Xml) || looks_like_xml(path)? {
+                InputKind::Xml
             } else if !lines
                 || kind_by_extension(path) == Some(InputKind::Json)
                 || looks_like_json(path)?
@@ -82,6 +102,7 @@ fn kind_by_extension(path: &Path) -> Option<InputKind> {
         "evtx" => Some(InputKind::Evtx),
         "json" | "jsonl" | "ndjson" => Some(InputKind::Json),
         "log" => Some(InputKind::Lines),
+        "xml" => Some(InputKind::Xml),
         _ => None,
     }
 }
@@ -120,6 +141,7 @@ const BLOCK: usize = 16 * 1024 * 1024;
 pub(crate) fn read_batches(
     input: &Input,
     unparsed: Unparsed,
+    lines: &LineOptions,
     mut sink: impl FnMut(Vec<Event>),
 ) -> anyhow::Result<ReadStats> {
     let mut stats = ReadStats::default();
@@ -138,7 +160,14 @@ pub(crate) fn read_batches(
         InputKind::Json if looks_like_json_lines(&input.path)? => {
             read_json_lines(input, unparsed, &mut stats, &mut sink)?;
         }
-        InputKind::Lines => read_text_lines(input, &mut stats, &mut sink)?,
+        InputKind::Lines => read_text_lines(input, lines, &mut stats, &mut sink)?,
+        InputKind::Xml => {
+            let bytes = fs_err::read(&input.path)?;
+            let text = String::from_utf8_lossy(&bytes);
+            for record in palisade_parse::format::windows_xml::read_xml(&text) {
+                collect(record, &mut stats, &mut batch, &mut sink);
+            }
+        }
         InputKind::Json => {
             let bytes = fs_err::read(&input.path)?;
             for record in palisade_parse::format::json::read_documents(&bytes) {
@@ -171,15 +200,18 @@ fn collect(
     }
 }
 
-/// Reads a text file line by line as syslog (RFC 5424 or BSD, with or without PRI, as in
-/// /var/log) and hands each line to the auth-log parsers; lines neither understands are kept
-/// raw and tagged. A year-less BSD timestamp takes its year from the file's modification
-/// time, so last year's rotated logs land in last year.
+/// Reads a text file line by line with the shared line decoder: the given source type, or
+/// detection per line (syslog then the program's parser, access logs, audit.log, Zeek TSV,
+/// CEF/LEEF, JSON lines...); lines no parser understands are kept raw and tagged. A
+/// year-less BSD timestamp takes its year from the file's modification time, so last year's
+/// rotated logs land in last year.
 fn read_text_lines(
     input: &Input,
+    options: &LineOptions,
     stats: &mut ReadStats,
     sink: &mut impl FnMut(Vec<Event>),
 ) -> anyhow::Result<()> {
+    use palisade_parse::source::{Decoded, LineDecoder};
     use std::io::{BufRead as _, Read as _};
     /// Longer lines are cut and tagged, as the network inputs do.
     const MAX_LINE: usize = 64 * 1024;
@@ -190,7 +222,8 @@ fn read_text_lines(
         .and_then(|meta| meta.modified().ok())
         .and_then(|time| jiff::Timestamp::try_from(time).ok())
         .unwrap_or_else(jiff::Timestamp::now);
-    let ctx = palisade_parse::syslog::SyslogContext::new(modified, jiff::tz::TimeZone::system());
+    let ctx = palisade_parse::syslog::SyslogContext::new(modified, options.zone.clone());
+    let mut decoder = LineDecoder::new(options.source, ctx);
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut line = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
@@ -207,16 +240,16 @@ fn read_text_lines(
             let mut rest = Vec::new();
             reader.read_until(b'\n', &mut rest)?;
         }
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        let body = line.strip_suffix(b"\n").unwrap_or(&line);
+        match decoder.decode(body, truncated, &mut batch) {
+            Decoded::Parsed(count) => stats.events += count as u64,
+            Decoded::Unparsed => {
+                stats.events += 1;
+                stats.unparsed += 1;
+            }
+            Decoded::Skipped => {}
         }
-        let (event, parsed) = palisade_parse::line::syslog_event(&line, &ctx, truncated);
-        stats.events += 1;
-        if !parsed {
-            stats.unparsed += 1;
-        }
-        batch.push(event);
-        if batch.len() == BATCH {
+        if batch.len() >= BATCH {
             sink(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
         }
     }
@@ -224,6 +257,16 @@ fn read_text_lines(
         sink(batch);
     }
     Ok(())
+}
+
+/// Whether a file starts like Windows event XML.
+fn looks_like_xml(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read as _;
+    let mut head = [0u8; 512];
+    let read = fs_err::File::open(path)?.read(&mut head)?;
+    let text = String::from_utf8_lossy(&head[..read]);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    Ok(text.starts_with("<?xml") || text.starts_with("<Events") || text.starts_with("<Event "))
 }
 
 /// Whether a file starts like JSON (an object or an array).
@@ -274,17 +317,18 @@ fn read_json_lines(
         };
         let lines: Vec<&[u8]> = carry[..cut].split(|byte| *byte == b'\n').collect();
         // Each line's event, or why it could not be read; the flag marks a line kept raw.
-        let parsed: Vec<(bool, Result<Event, String>)> = lines
+        let parsed: Vec<(bool, Result<Vec<Event>, String>)> = lines
             .par_iter()
             .enumerate()
             .filter(|(_, line)| line.iter().any(|byte| !byte.is_ascii_whitespace()))
             .map(|(idx, line)| {
-                let result = palisade_parse::format::json_fast::event_from_slice(line)
+                let result = palisade_parse::source::json_line_events(line)
                     .map_err(|error| format!("line {}: {error}", line_offset + idx + 1));
                 match (result, unparsed) {
                     (Err(_), Unparsed::Keep) => {
                         let text = String::from_utf8_lossy(line);
-                        (true, Ok(palisade_parse::line::raw_event(text.trim_end_matches('\r'))))
+                        let raw = palisade_parse::line::raw_event(text.trim_end_matches('\r'));
+                        (true, Ok(vec![raw]))
                     }
                     (result, _) => (false, result),
                 }
@@ -295,7 +339,7 @@ fn read_json_lines(
         for (kept_raw, result) in parsed {
             stats.unparsed += u64::from(kept_raw);
             match result {
-                Ok(event) => events.push(event),
+                Ok(parsed) => events.extend(parsed),
                 Err(message) => stats.error(message),
             }
         }

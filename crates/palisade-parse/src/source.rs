@@ -281,35 +281,55 @@ fn json_line(
     text: &str,
     out: &mut Vec<Event>,
 ) -> Decoded {
+    let parsed = match forced {
+        None => json_line_events(line).ok(),
+        Some(parse) => serde_json::from_slice::<serde_json::Value>(line)
+            .ok()
+            .filter(serde_json::Value::is_object)
+            .map(|document| match cloudtrail_records(&document) {
+                Some(records) => records.iter().map(crate::cloudtrail::from_json).collect(),
+                None => vec![parse(&document)],
+            }),
+    };
+    match parsed {
+        Some(events) => {
+            let count = events.len();
+            out.extend(events);
+            Decoded::Parsed(count)
+        }
+        None => unparsed(text, out),
+    }
+}
+
+/// Reads one JSON line into its events: a JSON object in any shape the JSON dispatch knows
+/// (Suricata EVE, Zeek, CloudTrail, Windows, generic), or a CloudTrail `{"Records": [...]}`
+/// document as one event per record. Lines without a distinctive key take the fast generic
+/// path.
+///
+/// # Errors
+/// The line is not a JSON object.
+pub fn json_line_events(line: &[u8]) -> Result<Vec<Event>, serde_json::Error> {
     let marked = JSON_MARKERS.iter().any(|marker| memmem::find(line, marker).is_some());
-    if forced.is_none() && !marked {
-        return match crate::format::json_fast::event_from_slice(line) {
-            Ok(event) => {
-                out.push(event);
-                Decoded::Parsed(1)
-            }
-            Err(_) => unparsed(text, out),
-        };
+    if !marked {
+        return crate::format::json_fast::event_from_slice(line).map(|event| vec![event]);
     }
-    let Ok(document) = serde_json::from_slice::<serde_json::Value>(line) else {
-        return unparsed(text, out);
-    };
+    let document = serde_json::from_slice::<serde_json::Value>(line)?;
     if !document.is_object() {
-        return unparsed(text, out);
+        return Err(serde::de::Error::custom("not a JSON object"));
     }
-    // A CloudTrail log file as delivered to S3: one document holding every record.
-    if let Some(records) = document.get("Records").and_then(serde_json::Value::as_array)
-        && records.iter().any(crate::cloudtrail::looks_like)
-    {
-        out.extend(records.iter().map(crate::cloudtrail::from_json));
-        return Decoded::Parsed(records.len());
-    }
-    let event = match forced {
-        Some(parse) => parse(&document),
-        None => crate::format::json::event_from_document(&document),
-    };
-    out.push(event);
-    Decoded::Parsed(1)
+    Ok(match cloudtrail_records(&document) {
+        Some(records) => records.iter().map(crate::cloudtrail::from_json).collect(),
+        None => vec![crate::format::json::event_from_document(&document)],
+    })
+}
+
+/// The records of a CloudTrail log file as delivered to S3 (`{"Records": [...]}`).
+#[must_use]
+pub fn cloudtrail_records(document: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
+    document
+        .get("Records")
+        .and_then(serde_json::Value::as_array)
+        .filter(|records| records.iter().any(crate::cloudtrail::looks_like))
 }
 
 /// `HOST IDENT USER [TIME] "`: the common/combined access-log shape, with an optional

@@ -1,8 +1,10 @@
 //! `POST /api/v1/ingest`: newline-delimited events.
 //!
-//! Each non-empty line becomes one event: a JSON object is flattened as JSON; anything else
-//! (or every line with `type=raw`) is kept whole in `message` and `event.original` and tagged
-//! `_unparsed`, so nothing accepted is dropped. The answer comes once every event is durable.
+//! Each non-empty line becomes one event (a CloudTrail `{"Records": [...]}` line, one per
+//! record), read as the `type` the request names (see `palisade_parse::source`), or detected
+//! per line without one. A line its parser does not understand is kept whole in `message`
+//! and `event.original` and tagged, so nothing accepted is dropped. The answer comes once
+//! every event is durable.
 
 use std::sync::Arc;
 
@@ -11,27 +13,13 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use palisade_event::Event;
-use palisade_parse::line::raw_event;
+use palisade_parse::source::{Decoded, LineDecoder, SourceType};
+use palisade_parse::syslog::SyslogContext;
 use palisade_state::Permission;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-
-/// The source types this version understands.
-const TYPES: &[&str] = &["json", "syslog", "raw"];
-
-/// How the lines of a request are read.
-#[derive(Debug, Clone)]
-pub(crate) enum LineFormat {
-    /// JSON objects; other lines kept raw.
-    Json,
-    /// Syslog lines (RFC 5424, BSD, or as in /var/log), then the auth-log parsers; BSD
-    /// timestamps are read in this zone (the syslog inputs' configured one).
-    Syslog(jiff::tz::TimeZone),
-    /// Every line kept raw.
-    Raw,
-}
 
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct IngestParams {
@@ -47,43 +35,27 @@ pub(crate) struct IngestReply {
     last_seq: Option<u64>,
 }
 
-/// Turns a request body into events; returns them and how many were kept unparsed.
+/// Turns a request body into events, every line kept raw or every line read as `auto`;
+/// returns them and how many were kept unparsed.
 pub(crate) fn parse_lines(body: &[u8], raw_only: bool) -> (Vec<Event>, usize) {
-    parse_lines_as(body, &if raw_only { LineFormat::Raw } else { LineFormat::Json })
+    let source = if raw_only { SourceType::Raw } else { SourceType::Auto };
+    parse_lines_as(body, source, &jiff::tz::TimeZone::UTC)
 }
 
-/// Turns a request body into events in the given format; returns them and how many no parser
-/// understood (kept raw and tagged).
-pub(crate) fn parse_lines_as(body: &[u8], format: &LineFormat) -> (Vec<Event>, usize) {
+/// Turns a request body into events of one source type; returns them and how many no parser
+/// understood (kept raw and tagged). Zone-less timestamps are read in `zone`.
+pub(crate) fn parse_lines_as(
+    body: &[u8],
+    source: SourceType,
+    zone: &jiff::tz::TimeZone,
+) -> (Vec<Event>, usize) {
+    let ctx = SyslogContext::new(jiff::Timestamp::now(), zone.clone());
+    let mut decoder = LineDecoder::new(source, ctx);
     let mut events = Vec::new();
     let mut unparsed = 0;
-    let ctx = match format {
-        LineFormat::Syslog(zone) => {
-            Some(palisade_parse::syslog::SyslogContext::new(jiff::Timestamp::now(), zone.clone()))
-        }
-        LineFormat::Json | LineFormat::Raw => None,
-    };
     for line in body.split(|byte| *byte == b'\n') {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        if let Some(ctx) = &ctx {
-            let (event, parsed) = palisade_parse::line::syslog_event(line, ctx, false);
-            unparsed += usize::from(!parsed);
-            events.push(event);
-            continue;
-        }
-        let parsed = (matches!(format, LineFormat::Json)
-            && line.trim_ascii_start().starts_with(b"{"))
-        .then(|| palisade_parse::format::json_fast::event_from_slice(line).ok())
-        .flatten();
-        match parsed {
-            Some(event) => events.push(event),
-            None => {
-                unparsed += 1;
-                events.push(raw_event(&String::from_utf8_lossy(line)));
-            }
+        if decoder.decode(line, false, &mut events) == Decoded::Unparsed {
+            unparsed += 1;
         }
     }
     (events, unparsed)
@@ -110,22 +82,21 @@ pub(crate) async fn ingest(
     body: Bytes,
 ) -> Result<Json<IngestReply>, ApiError> {
     caller.require(Permission::Ingest)?;
-    let format = match params.source_type.as_deref() {
-        None | Some("json" | "ndjson") => LineFormat::Json,
-        Some("syslog") => LineFormat::Syslog(app.options.syslog.time_zone.clone()),
-        Some("raw") => LineFormat::Raw,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "unknown type `{other}`; this version accepts: {}",
-                TYPES.join(", ")
-            )));
-        }
+    let source = match params.source_type.as_deref() {
+        None => SourceType::Auto,
+        Some(name) => SourceType::from_name(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "unknown type `{name}`; this version accepts: {}",
+                SourceType::names()
+            ))
+        })?,
     };
+    let zone = app.options.syslog.time_zone.clone();
     let _slot = admit(&app)?;
     let pipeline = app.pipeline.clone();
     let metrics = Arc::clone(&app.metrics.http);
     let (accepted, unparsed, range) = tokio::task::spawn_blocking(move || {
-        let (events, unparsed) = parse_lines_as(&body, &format);
+        let (events, unparsed) = parse_lines_as(&body, source, &zone);
         let accepted = events.len();
         metrics.received.inc_by(accepted as u64);
         metrics.parsed.inc_by((accepted - unparsed) as u64);
@@ -169,7 +140,7 @@ mod tests {
     #[test]
     fn syslog_lines_go_through_the_syslog_and_auth_parsers() {
         let body = b"<38>Nov 30 22:00:01 bastion sshd[811]: Failed password for root from 198.51.100.4 port 2222 ssh2\nnot syslog\n";
-        let (events, unparsed) = parse_lines_as(body, &LineFormat::Syslog(jiff::tz::TimeZone::UTC));
+        let (events, unparsed) = parse_lines_as(body, SourceType::Syslog, &jiff::tz::TimeZone::UTC);
         assert_eq!((events.len(), unparsed), (2, 1));
         let text =
             |name: &str| events[0].get(name).and_then(Value::to_text).map(|t| t.into_owned());

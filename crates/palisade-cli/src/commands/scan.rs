@@ -150,36 +150,40 @@ pub(crate) fn execute(args: &ScanArgs, progress: bool) -> anyhow::Result<ScanRep
         record_errors: u64,
         failure: Option<String>,
     }
+    let line_options = inputs::LineOptions::default();
     let outcomes: Vec<FileOutcome> = inputs
         .par_iter()
         .enumerate()
         .map(|(file_idx, input)| {
             let mut detections: Vec<Detection> = Vec::new();
-            let read = inputs::read_batches(input, inputs::Unparsed::Count, |batch| {
-                let found: Vec<Detection> = batch
-                    .into_par_iter()
-                    .map_init(
-                        || rules.scratch(),
-                        |scratch, event| {
-                            let hits = rules.matches(&event, scratch);
-                            match hits {
-                                [] => Vec::new(),
-                                [only] => vec![Detection { rule: *only, file: file_idx, event }],
-                                many => many
-                                    .iter()
-                                    .map(|&rule| Detection {
-                                        rule,
-                                        file: file_idx,
-                                        event: event.clone(),
-                                    })
-                                    .collect(),
-                            }
-                        },
-                    )
-                    .flatten()
-                    .collect();
-                detections.extend(found);
-            });
+            let read =
+                inputs::read_batches(input, inputs::Unparsed::Count, &line_options, |batch| {
+                    let found: Vec<Detection> = batch
+                        .into_par_iter()
+                        .map_init(
+                            || rules.scratch(),
+                            |scratch, event| {
+                                let hits = rules.matches(&event, scratch);
+                                match hits {
+                                    [] => Vec::new(),
+                                    [only] => {
+                                        vec![Detection { rule: *only, file: file_idx, event }]
+                                    }
+                                    many => many
+                                        .iter()
+                                        .map(|&rule| Detection {
+                                            rule,
+                                            file: file_idx,
+                                            event: event.clone(),
+                                        })
+                                        .collect(),
+                                }
+                            },
+                        )
+                        .flatten()
+                        .collect();
+                    detections.extend(found);
+                });
             let outcome = match read {
                 Err(error) => FileOutcome {
                     detections: Vec::new(),

@@ -27,6 +27,10 @@ pub(crate) struct IngestArgs {
     /// file that is neither EVTX nor JSON; `.log` files in directories).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
+    /// How text lines are parsed: auto (detect per line), syslog, nginx, apache, auditd,
+    /// bind, zeek, suricata, cloudtrail, cef, logfmt, json or raw.
+    #[arg(long = "type", value_name = "TYPE", default_value = "auto")]
+    source_type: String,
 }
 
 /// Arguments of `palisade query`.
@@ -117,6 +121,10 @@ pub(crate) fn ingest(
         .into());
     }
     let enricher = config.enricher()?;
+    let lines = inputs::LineOptions {
+        source: crate::config::source_type(&args.source_type, "--type")?,
+        zone: config.time_zone()?,
+    };
     let store = open(data_dir, config)?;
     let total: u64 = found.iter().map(|input| input.size).sum();
     let bar = if globals.quiet { ProgressBar::hidden() } else { ProgressBar::new(total) };
@@ -131,7 +139,7 @@ pub(crate) fn ingest(
     let mut unparsed = 0u64;
     for input in &found {
         let mut failure = None;
-        let stats = inputs::read_batches(input, inputs::Unparsed::Keep, |mut batch| {
+        let stats = inputs::read_batches(input, inputs::Unparsed::Keep, &lines, |mut batch| {
             for event in &mut batch {
                 enricher.enrich(event);
             }

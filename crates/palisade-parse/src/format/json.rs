@@ -55,9 +55,7 @@ pub fn read_documents(bytes: &[u8]) -> Vec<Result<Event>> {
         bytes.iter().position(|byte| !byte.is_ascii_whitespace()).unwrap_or(bytes.len());
     if bytes.get(trimmed_start) == Some(&b'[') {
         return match serde_json::from_slice::<Vec<Json>>(bytes) {
-            Ok(documents) => {
-                documents.iter().map(|document| Ok(event_from_document(document))).collect()
-            }
+            Ok(documents) => documents.iter().flat_map(events_of_document).map(Ok).collect(),
             Err(error) => vec![Err(json_error(&error))],
         };
     }
@@ -68,11 +66,19 @@ pub fn read_documents(bytes: &[u8]) -> Vec<Result<Event>> {
     loop {
         match stream.next() {
             None => return events,
-            Some(Ok(document)) => events.push(Ok(event_from_document(&document))),
+            Some(Ok(document)) => events.extend(events_of_document(&document).into_iter().map(Ok)),
             Some(Err(_)) => break,
         }
     }
     read_lines(bytes)
+}
+
+/// The events of one document: one, or one per record of a CloudTrail log file.
+fn events_of_document(document: &Json) -> Vec<Event> {
+    match crate::source::cloudtrail_records(document) {
+        Some(records) => records.iter().map(crate::cloudtrail::from_json).collect(),
+        None => vec![event_from_document(document)],
+    }
 }
 
 /// Reads JSON lines, one result per non-empty line.
@@ -82,12 +88,13 @@ pub fn read_lines(bytes: &[u8]) -> Vec<Result<Event>> {
         .split(|byte| *byte == b'\n')
         .enumerate()
         .filter(|(_, line)| line.iter().any(|byte| !byte.is_ascii_whitespace()))
-        .map(|(idx, line)| {
-            crate::format::json_fast::event_from_slice(line).map_err(|error| ParseError::Json {
+        .flat_map(|(idx, line)| match crate::source::json_line_events(line) {
+            Ok(events) => events.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(error) => vec![Err(ParseError::Json {
                 line: idx + 1,
                 column: error.column(),
                 message: error.to_string(),
-            })
+            })],
         })
         .collect()
 }
