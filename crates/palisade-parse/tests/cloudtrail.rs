@@ -138,10 +138,9 @@ fn golden() {
             .iter()
             .map(|record| {
                 let event = parse_record(record);
-                if let Some(event) = &event {
-                    if let Some(action) = event.get_str("event.action") {
-                        event_types.insert(action.into_owned());
-                    }
+                if let Some(action) = event.as_ref().and_then(|event| event.get_str("event.action"))
+                {
+                    event_types.insert(action.into_owned());
                 }
                 rendered(event.as_ref())
             })
