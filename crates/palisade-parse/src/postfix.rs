@@ -57,7 +57,7 @@
 //! | `postfix.check.class`, `postfix.check.content` | Header or body check: the class and the matched text |
 //! | `postfix.postscreen.*` | `dnsbl_rank`, `pregreet_bytes`, `elapsed`, `test`, `verdict` (`NEW`/`OLD`) |
 //! | `postfix.bounce_queue_id` | The queue id of a bounce message |
-//! | `postfix.version`, `postfix.config_directory` | master |
+//! | `postfix.version`, `postfix.config_directory`, `postfix.signal` | master |
 //! | `postfix.text` | The text of statistics, warnings and other unmapped lines |
 //!
 //! `event.dataset` is `postfix.log`, `event.kind` `event`; `event.action` and its
@@ -245,7 +245,7 @@ actions! {
         ("postfix/master", "terminating on signal 15");
     POSTFIX_WARNING = "postfix_warning", ["email"], ["info"], None,
         "Any other `warning:` line.",
-        ("postfix/smtpd", "warning: non-SMTP command from unknown[203.0.113.9]: GET / HTTP/1.1");
+        ("postfix/smtpd", "warning: database /etc/postfix/virtual.db is older than source file /etc/postfix/virtual");
     POSTFIX_ERROR = "postfix_error", ["email"], ["error"], Some("failure"),
         "An `error:`, `fatal:` or `panic:` line.",
         ("postfix/smtpd", "fatal: no SASL authentication mechanisms");
@@ -764,10 +764,10 @@ fn other(message: &str) -> Option<Record> {
     }
     if let Some(signal) = message.strip_prefix("terminating on signal ") {
         let mut record = Record::new(&DAEMON_STOPPED);
-        if !record.fields.int_text("process.exit_code", signal) {
+        if !is_digits(signal) {
             return None;
         }
-        record.fields.name("postfix.signal", signal);
+        record.fields.int_text("postfix.signal", signal);
         return Some(record);
     }
     None
@@ -839,6 +839,18 @@ fn warning(rest: &str) -> Record {
         {
             return record;
         }
+    }
+    // smtpd: `non-SMTP command from NAME[ADDR]: TEXT` (an HTTP client, a scanner).
+    if let Some(after) = rest.strip_prefix("non-SMTP command from ")
+        && let Some((peer, text)) = take_peer(after)
+    {
+        let mut record = Record::new(&SMTP_PROTOCOL_VIOLATION);
+        record.fields.name("log.level", "warning");
+        record.client(&peer);
+        if let Some(text) = text.strip_prefix(": ") {
+            record.fields.text("postfix.text", text);
+        }
+        return record;
     }
     let mut record = Record::new(&POSTFIX_WARNING);
     record.fields.name("log.level", "warning");
@@ -1044,12 +1056,11 @@ fn queued_record(queue_id: &str, rest: &str) -> Option<Record> {
     }
     for prefix in ["lost connection with ", "conversation with "] {
         if let Some(after) = rest.strip_prefix(prefix) {
-            let (peer, after) = take_peer(after)?;
+            let (peer, _) = take_peer(after)?;
             let mut record = Record::new(&SMTP_REMOTE_ERROR);
             record.queue_id(queue_id);
             record.server(&peer);
             record.fields.text("postfix.response", rest);
-            record.fields.text("postfix.text", after.trim_start());
             return Some(record);
         }
     }
