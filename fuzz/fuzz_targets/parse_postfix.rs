@@ -7,7 +7,9 @@ use palisade_event::Event;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    for program in ["postfix/smtpd", "postfix/qmgr", "postfix/smtp", "postfix/cleanup"] {
+    for program in
+        ["postfix/smtpd", "postfix/qmgr", "postfix/smtp", "postfix/cleanup", "postfix/postscreen"]
+    {
         let mut event = Event::new();
         if palisade_parse::postfix::parse_program(program, Some(1), &text, &mut event) {
             let _ = event.to_json();

@@ -1,4 +1,4 @@
-//! Web access logs must never panic, and an unrecognised message must leave the event
+//! Web access and Apache error logs must never panic, and an unrecognised message must leave the event
 //! untouched.
 #![no_main]
 
@@ -11,8 +11,13 @@ fuzz_target!(|data: &[u8]| {
     if let Some(event) = web::parse_line(&text, WebServer::Unknown) {
         let _ = event.to_json();
     }
-    let mut event = Event::new();
-    if !web::parse_program("nginx", None, &text, &mut event) {
-        assert!(event.is_empty());
+    if let Some(event) = web::parse_error_line(&text) {
+        let _ = event.to_json();
+    }
+    for program in ["nginx", "apache2"] {
+        let mut event = Event::new();
+        if !web::parse_program(program, None, &text, &mut event) {
+            assert!(event.is_empty());
+        }
     }
 });

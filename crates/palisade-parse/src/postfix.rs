@@ -379,10 +379,11 @@ impl Record {
         if fields.ip(ip, peer.address) {
             fields.name(address, ip_text(peer.address).unwrap_or(peer.address));
         }
-        if !peer.name.eq_ignore_ascii_case("unknown") && fields.host(domain, peer.name) {
-            if ip_text(peer.address).is_none() {
-                fields.name(address, peer.name);
-            }
+        if !peer.name.eq_ignore_ascii_case("unknown")
+            && fields.host(domain, peer.name)
+            && ip_text(peer.address).is_none()
+        {
+            fields.name(address, peer.name);
         }
         if let Some(port) = peer.port {
             fields.port(port_field, port);
@@ -862,13 +863,11 @@ fn warning(rest: &str) -> Record {
 }
 
 fn dns_mismatch(host: &str, address: &str, text: &str) -> Option<Record> {
-    if ip_text(address).is_none() {
-        return None;
-    }
+    let ip = ip_text(address)?;
     let mut record = Record::new(&CLIENT_DNS_MISMATCH);
     record.fields.name("log.level", "warning");
     record.fields.ip("source.ip", address);
-    record.fields.name("source.address", ip_text(address).unwrap_or(address));
+    record.fields.name("source.address", ip);
     record.fields.host("source.domain", host);
     record.fields.text("postfix.text", text);
     Some(record)
@@ -1167,11 +1166,7 @@ fn delivery(queue_id: &str, rest: &str) -> Option<Record> {
                 }
             }
             "delays" => record.fields.name("postfix.delays", value),
-            "dsn" => {
-                if is_dsn(value) {
-                    record.fields.name("postfix.dsn", value);
-                }
-            }
+            "dsn" if is_dsn(value) => record.fields.name("postfix.dsn", value),
             _ => {}
         }
     }

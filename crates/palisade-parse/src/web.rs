@@ -431,9 +431,7 @@ fn source(fields: &mut EcsFields, address: &str) {
     if address.is_empty() || address == "-" {
         return;
     }
-    if fields.ip("source.ip", address) {
-        fields.name("source.address", address);
-    } else if fields.host("source.domain", address) {
+    if fields.ip("source.ip", address) || fields.host("source.domain", address) {
         fields.name("source.address", address);
     }
 }

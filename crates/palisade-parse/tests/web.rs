@@ -354,3 +354,21 @@ proptest! {
         check_all(&line)?;
     }
 }
+
+/// The examples of the module's doc comments (doc tests are run by CI only).
+#[test]
+fn doc_examples_hold() {
+    let line = r#"www.example.com:443 2001:db8::7 - alice [10/Oct/2026:13:55:36 +0200] "POST /login?next=%2F HTTP/2.0" 302 - "-" "Mozilla/5.0""#;
+    let event = web::parse_line(line, WebServer::Apache).expect("recognised");
+    assert_eq!(event.get_str("source.ip").as_deref(), Some("2001:db8::7"));
+    assert_eq!(event.get_str("url.query").as_deref(), Some("next=%2F"));
+    assert_eq!(event.get_str("destination.domain").as_deref(), Some("www.example.com"));
+    assert_eq!(event.get_str("user.name").as_deref(), Some("alice"));
+    let mut event = Event::new();
+    let line = r#"192.0.2.1 - - [10/Oct/2026:13:55:36 -0700] "GET /a.png HTTP/1.1" 200 2326 "-" "curl/8.5.0""#;
+    assert!(web::parse_program("nginx", Some(812), line, &mut event));
+    assert_eq!(event.get_str("url.extension").as_deref(), Some("png"));
+    let line = "[Sun Dec 04 04:47:44 2005] [error] [client 192.0.2.1] Directory index forbidden by rule: /var/www/html/";
+    let event = web::parse_error_line(line).expect("recognised");
+    assert_eq!(event.timestamp(), Some("2005-12-04T04:47:44Z".parse().expect("time")));
+}
