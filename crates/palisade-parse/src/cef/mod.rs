@@ -30,14 +30,14 @@
 //!
 //! Times: CEF `rt` (the event time), `start` and `end` in milliseconds since the epoch or
 //! `MMM dd yyyy HH:mm:ss[.SSS] [zone]` (no zone means UTC); LEEF `devTime` with its
-//! `devTimeFormat` (a Java `SimpleDateFormat` pattern: see [`time::java_time`] for the letters
+//! `devTimeFormat` (a Java `SimpleDateFormat` pattern: `docs/parsers/cef-leef.md` lists the letters
 //! read). For a syslog-carried record, `rt`/`devTime` replaces the syslog header's time.
 //!
 //! There is no `event.action` catalogue: `act` (CEF) and `action` (LEEF) are the device's
 //! own words, lower-cased into `event.action`.
 
 mod leef;
-pub mod time;
+mod time;
 
 use palisade_event::{Event, Timestamp, Value};
 
