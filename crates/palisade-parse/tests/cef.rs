@@ -233,3 +233,23 @@ proptest! {
         }
     }
 }
+
+/// End to end through the syslog layer, as the syslog ports and `palisade ingest` read lines.
+#[test]
+fn through_the_syslog_dispatcher() {
+    use palisade_parse::line::syslog_event;
+    use palisade_parse::syslog::SyslogContext;
+    let ctx = SyslogContext::utc("2024-05-01T12:00:00Z".parse().expect("time"));
+    for line in [
+        "<134>May  1 10:00:00 fw01 CEF:0|Fortinet|Fortigate|v7.2.5|00013|traffic|3|src=192.0.2.10 dst=198.51.100.20 act=close",
+        "<134>1 2024-05-01T10:00:00Z fw01 - - - - CEF:0|Fortinet|Fortigate|v7.2.5|00013|traffic|3|src=192.0.2.10 dst=198.51.100.20 act=close",
+        "<134>May  1 10:00:00 fw01 LEEF:1.0|Fortinet|FortiGate|7.2.5|00013|src=192.0.2.10\tdst=198.51.100.20\taction=close",
+        "<134>May  1 10:00:00 fw01 fortigate: CEF:0|Fortinet|Fortigate|v7.2.5|00013|traffic|3|src=192.0.2.10 dst=198.51.100.20 act=close",
+    ] {
+        let (event, parsed) = syslog_event(line.as_bytes(), &ctx, false);
+        assert!(parsed, "{line}");
+        assert_eq!(event.get_str("source.ip").as_deref(), Some("192.0.2.10"), "{line}: {event:?}");
+        assert_eq!(event.get_str("event.action").as_deref(), Some("close"), "{line}");
+        assert_eq!(event.get_str("observer.vendor").as_deref(), Some("Fortinet"), "{line}");
+    }
+}
