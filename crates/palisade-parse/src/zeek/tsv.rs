@@ -21,6 +21,8 @@
 //! elements are unescaped.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use palisade_event::{Event, Value};
 
@@ -423,16 +425,23 @@ const KNOWN_TYPES: &[(&str, &str)] = &[
     ("weird", "name:string addl:string notice:bool peer:string source:string"),
 ];
 
+/// [`KNOWN_TYPES`] by (log, field); the fields every log shares under the log `""`.
+static KNOWN_TYPE_INDEX: LazyLock<HashMap<(&'static str, &'static str), ZeekType>> =
+    LazyLock::new(|| {
+        let mut index = HashMap::new();
+        for (log, layout) in KNOWN_TYPES {
+            for entry in layout.split_ascii_whitespace() {
+                if let Some((name, ty)) = entry.split_once(':') {
+                    index.insert((*log, name), ZeekType::parse(ty));
+                }
+            }
+        }
+        index
+    });
+
 /// The Zeek type of a field of a known log (or of the fields every log shares).
 pub(crate) fn known_type(path: &str, field: &str) -> Option<ZeekType> {
-    KNOWN_TYPES
-        .iter()
-        .filter(|(log, _)| log.is_empty() || *log == path)
-        .flat_map(|(_, layout)| layout.split_ascii_whitespace())
-        .find_map(|entry| {
-            let (name, ty) = entry.split_once(':')?;
-            (name == field).then(|| ZeekType::parse(ty))
-        })
+    KNOWN_TYPE_INDEX.get(&(path, field)).or_else(|| KNOWN_TYPE_INDEX.get(&("", field))).copied()
 }
 
 #[cfg(test)]
