@@ -17,6 +17,18 @@ pub enum ParseError {
         /// The parser's message.
         message: String,
     },
+    /// A Windows event in XML cannot be read.
+    #[error("invalid event XML at line {line}, column {column} (byte {offset}): {message}")]
+    Xml {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// 0-based byte offset in the input.
+        offset: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// The crate's result type.

@@ -151,12 +151,9 @@ fn error_at(text: &str, at: usize, message: &str) -> ParseError {
     xml_error(line, column, at, message)
 }
 
-/// The crate has no XML error kind yet; a Windows event that cannot be read is reported as a
-/// damaged Windows record, like an EVTX one, with its position.
+/// A Windows event that cannot be read, with its position.
 fn xml_error(line: usize, column: usize, offset: usize, message: &str) -> ParseError {
-    ParseError::Evtx(format!(
-        "invalid event XML at line {line}, column {column} (byte {offset}): {message}"
-    ))
+    ParseError::Xml { line, column, offset, message: message.to_owned() }
 }
 
 /// One XML element: local name, attributes, child elements and text (entities resolved).
