@@ -58,6 +58,8 @@ pub(crate) struct StoreSection {
     fsync: Option<String>,
     flush_events: Option<usize>,
     max_unflushed_events: Option<usize>,
+    flush_mib: Option<usize>,
+    max_unflushed_mib: Option<usize>,
     #[serde(default)]
     retention: RetentionSection,
 }
@@ -181,6 +183,19 @@ impl Config {
             return Err(usage(format!(
                 "store.max_unflushed_events ({}) must be at least twice store.flush_events ({})",
                 config.max_unflushed_events, config.flush_events
+            )));
+        }
+        if let Some(mib) = self.store.flush_mib {
+            config.flush_bytes = mib.max(1) << 20;
+        }
+        if let Some(mib) = self.store.max_unflushed_mib {
+            config.max_unflushed_bytes = mib << 20;
+        }
+        if config.max_unflushed_bytes < config.flush_bytes * 2 {
+            return Err(usage(format!(
+                "store.max_unflushed_mib ({}) must be at least twice store.flush_mib ({})",
+                config.max_unflushed_bytes >> 20,
+                config.flush_bytes >> 20
             )));
         }
         Ok(config)

@@ -42,10 +42,24 @@ pub struct StoreConfig {
     pub flush_events: usize,
     /// Appends wait when this many events are not yet in segments (the flusher is behind).
     pub max_unflushed_events: usize,
+    /// Flush the in-memory table to segments once its events hold this many bytes of memory
+    /// (estimated), even before `flush_events`.
+    pub flush_bytes: usize,
+    /// Appends wait when the events not yet in segments hold this many bytes of memory: the
+    /// memory bound, whatever the size of the events.
+    pub max_unflushed_bytes: usize,
     /// Compact a source once it has this many segments smaller than `compact_target_events`.
     pub compact_min_segments: usize,
     /// Compaction merges small segments up to about this many events.
     pub compact_target_events: u64,
+}
+
+impl StoreConfig {
+    /// True when the unflushed events reach `1/divisor` of either memory bound.
+    fn over_bound(&self, state: &State, divisor: usize) -> bool {
+        state.unflushed() >= self.max_unflushed_events / divisor
+            || state.unflushed_bytes() >= self.max_unflushed_bytes / divisor
+    }
 }
 
 impl Default for StoreConfig {
@@ -54,6 +68,8 @@ impl Default for StoreConfig {
             fsync: FsyncPolicy::Always,
             flush_events: 256 * 1024,
             max_unflushed_events: 1024 * 1024,
+            flush_bytes: 64 << 20,
+            max_unflushed_bytes: 256 << 20,
             compact_min_segments: 8,
             compact_target_events: 2 * 1024 * 1024,
         }
@@ -94,6 +110,8 @@ pub(crate) struct MemBatch {
     pub(crate) last_seq: u64,
     pub(crate) events: Vec<Event>,
     pub(crate) raw_bytes: u64,
+    /// Memory the events hold (estimated), for the bounds.
+    pub(crate) mem_bytes: usize,
 }
 
 /// A segment file shared by the store and running queries. A segment that compaction or
@@ -127,6 +145,10 @@ pub(crate) struct State {
 impl State {
     fn unflushed(&self) -> usize {
         self.mem.iter().map(|batch| batch.events.len()).sum()
+    }
+
+    fn unflushed_bytes(&self) -> usize {
+        self.mem.iter().map(|batch| batch.mem_bytes).sum()
     }
 }
 
@@ -189,7 +211,8 @@ pub struct Store {
     requests: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
     flusher: Option<JoinHandle<()>>,
-    max_unflushed: usize,
+    /// The memory bounds of the configuration.
+    bounds: StoreConfig,
     /// Held for the store's lifetime: one process per data directory.
     _lock: std::fs::File,
 }
@@ -250,12 +273,9 @@ impl Store {
         state.segments = segments.into_iter().map(Segment::new).collect();
         if let (Some((first, _)), Some((last, _))) = (replayed.first(), replayed.last()) {
             let (first_seq, last_seq) = (*first, *last);
-            state.mem.push(Arc::new(MemBatch {
-                first_seq,
-                last_seq,
-                events: replayed.into_iter().map(|(_, event)| event).collect(),
-                raw_bytes,
-            }));
+            let events: Vec<Event> = replayed.into_iter().map(|(_, event)| event).collect();
+            let mem_bytes = events.iter().map(Event::heap_size).sum();
+            state.mem.push(Arc::new(MemBatch { first_seq, last_seq, events, raw_bytes, mem_bytes }));
         }
         let next_seq = highest.max(flushed) + 1;
         let wal = WalWriter::create(&wal_dir, next_seq)?;
@@ -273,7 +293,7 @@ impl Store {
                 .spawn(move || flusher.run(&job_receiver))
                 .map_err(|error| Error::Internal(format!("starting the flusher: {error}")))?
         };
-        let max_unflushed = config.max_unflushed_events;
+        let bounds = config.clone();
         let (sender, receiver) = mpsc::sync_channel(256);
         let writer_state = Arc::clone(&state);
         let writer = std::thread::Builder::new()
@@ -297,7 +317,7 @@ impl Store {
             requests: Some(sender),
             writer: Some(writer),
             flusher: Some(flusher),
-            max_unflushed,
+            bounds,
             _lock: lock,
         })
     }
@@ -343,7 +363,7 @@ impl Store {
     /// appends will soon wait. Network inputs use it to push back (HTTP 503, slower reads).
     #[must_use]
     pub fn is_lagging(&self) -> bool {
-        read_state(&self.state).unflushed() >= self.max_unflushed / 2
+        self.bounds.over_bound(&read_state(&self.state), 2)
     }
 
     /// Returns the data directory.
@@ -517,10 +537,12 @@ impl Writer {
                 Request::Append(events, ack) => {
                     let first_seq = self.next_seq;
                     let mut raw_bytes = 0;
+                    let mut mem_bytes = 0;
                     let mut result = Ok(());
                     for event in &events {
                         let payload = wal::encode_event(event);
                         raw_bytes += raw_size(event, payload.len());
+                        mem_bytes += event.heap_size();
                         result = self.wal.append(self.next_seq, &payload);
                         if result.is_err() {
                             break;
@@ -529,7 +551,13 @@ impl Writer {
                     }
                     match result {
                         Ok(()) => appended.push((
-                            MemBatch { first_seq, last_seq: self.next_seq - 1, events, raw_bytes },
+                            MemBatch {
+                                first_seq,
+                                last_seq: self.next_seq - 1,
+                                events,
+                                raw_bytes,
+                                mem_bytes,
+                            },
                             ack,
                         )),
                         Err(error) => {
@@ -569,10 +597,14 @@ impl Writer {
                 .mem
                 .iter()
                 .filter(|batch| batch.first_seq > self.sealed_upto)
-                .map(|batch| batch.events.len())
-                .sum::<usize>()
+                .fold((0, 0), |(events, bytes), batch| {
+                    (events + batch.events.len(), bytes + batch.mem_bytes)
+                })
         };
-        if !flushes.is_empty() || unsealed >= self.config.flush_events {
+        if !flushes.is_empty()
+            || unsealed.0 >= self.config.flush_events
+            || unsealed.1 >= self.config.flush_bytes
+        {
             self.seal(flushes);
         }
     }
@@ -599,7 +631,7 @@ impl Writer {
     /// (a full disk, say) is retried every few seconds meanwhile.
     fn wait_for_flusher(&self) {
         let mut retry = Instant::now();
-        while read_state(&self.state).unflushed() >= self.config.max_unflushed_events {
+        while self.config.over_bound(&read_state(&self.state), 1) {
             if retry.elapsed() > Duration::from_secs(5) {
                 let _ = self.jobs.send(FlushJob { upto: self.sealed_upto, acks: Vec::new() });
                 retry = Instant::now();

@@ -375,3 +375,32 @@ async fn pipe_queries_run_through_the_same_read_only_path() {
     assert!(matches!(error, Error::InvalidQuery(_)), "{error}");
     assert!(error.to_string().contains("1:"), "the position is reported: {error}");
 }
+
+#[tokio::test]
+async fn the_memory_bound_flushes_and_holds_back_appends() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bound = 1 << 20;
+    let config = StoreConfig {
+        fsync: FsyncPolicy::Never,
+        flush_events: 1_000_000,
+        max_unflushed_events: 4_000_000,
+        flush_bytes: bound / 4,
+        max_unflushed_bytes: bound,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(dir.path(), config).expect("open");
+    let per_event = event(0, "alice", "10.0.0.1").heap_size();
+    let total = 20 * bound / per_event;
+    for chunk in (0..total as i64).collect::<Vec<_>>().chunks(500) {
+        store
+            .append(chunk.iter().map(|n| event(*n, "alice", "10.0.0.1")).collect())
+            .expect("append");
+        // The writer waits for the flusher before taking more, so what is unflushed stays
+        // within the bound plus one request.
+        let unflushed = store.stats().expect("stats").unflushed_events as usize;
+        assert!(unflushed * per_event <= bound + 500 * per_event, "{unflushed} events unflushed");
+    }
+    // Far fewer events than `flush_events` were appended: the byte bound made the flushes.
+    assert!(!segment_files(dir.path()).is_empty());
+    assert_eq!(rows(&store, "SELECT count(*) FROM events").await, [total.to_string()]);
+}
