@@ -42,8 +42,9 @@ def log(message):
 
 
 class Server:
-    def __init__(self, palisade, work, config_text=""):
+    def __init__(self, palisade, work, config_text="", wrap=()):
         self.work = work
+        self.palisade = palisade
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         self.data = os.path.join(work, "data")
@@ -58,7 +59,7 @@ class Server:
         self.token = json.loads(self.token)["token"]
         self.time_log = os.path.join(work, "time.txt")
         self.process = subprocess.Popen(
-            ["/usr/bin/time", "-v", "-o", self.time_log] + base
+            ["/usr/bin/time", "-v", "-o", self.time_log] + list(wrap) + base
             + ["serve", "--http", "127.0.0.1:0", "--syslog-udp", "off", "--syslog-tcp", "127.0.0.1:0"],
             stderr=subprocess.PIPE, text=True, env=dict(os.environ, PALISADE_LOG="warn"),
         )
@@ -96,12 +97,14 @@ class Server:
 
     def stop(self):
         """SIGTERM (a clean stop), then the peak RSS in MiB from /usr/bin/time."""
-        # /usr/bin/time forwards nothing: signal its child, the server.
-        children = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
-        ).stdout.split()
-        for child in children:
-            os.kill(int(child), signal.SIGTERM)
+        # /usr/bin/time forwards nothing: signal the server (under any profiler wrapping it).
+        for pid in os.listdir("/proc"):
+            try:
+                argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            except (OSError, ValueError):
+                continue
+            if argv and argv[0] == self.palisade.encode() and self.data.encode() in argv:
+                os.kill(int(pid), signal.SIGTERM)
         self.process.wait(timeout=120)
         text = open(self.time_log).read()
         kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
@@ -253,13 +256,14 @@ def main():
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--work", default="target/bench-ingest")
     parser.add_argument("--fsync", default="always")
+    parser.add_argument("--wrap", default="", help="a profiler command to run the server under, e.g. 'perf record -g -o perf.data'")
     args = parser.parse_args()
     config = f'[store]\nfsync = "{args.fsync}"\n'
 
     if args.mode == "syslog-tcp":
         log(f"generating {args.events:,} syslog frames")
         frames = syslog_frames(args.events, 1)
-        server = Server(args.palisade, args.work, config)
+        server = Server(args.palisade, args.work, config, args.wrap.split())
         elapsed, sent, size = send_syslog(server, frames, args.connections)
         parsed = server.query("SELECT count(*) AS n FROM events WHERE \"event.action\" IS NOT NULL")[0]["n"]
         rss = server.stop()
@@ -268,7 +272,7 @@ def main():
     elif args.mode == "http-bulk":
         log(f"generating {args.events:,} documents")
         bodies = bulk_bodies(bulk_documents(args.events, 2), args.batch)
-        server = Server(args.palisade, args.work, config)
+        server = Server(args.palisade, args.work, config, args.wrap.split())
         elapsed, refused, size = send_bulk(server, bodies, args.connections)
         stored = server.stored()
         rss = server.stop()
