@@ -274,7 +274,14 @@ fn looks_like_json(path: &Path) -> anyhow::Result<bool> {
     use std::io::Read as _;
     let mut head = [0u8; 512];
     let read = fs_err::File::open(path)?.read(&mut head)?;
-    Ok(matches!(head[..read].iter().find(|byte| !byte.is_ascii_whitespace()), Some(b'{' | b'[')))
+    // `[` alone is not enough: Apache error logs and many others start with `[time]`. A JSON
+    // array of events opens with `[` then `{` (or is empty).
+    let mut significant = head[..read].iter().filter(|byte| !byte.is_ascii_whitespace());
+    Ok(match significant.next() {
+        Some(b'{') => true,
+        Some(b'[') => matches!(significant.next(), Some(b'{' | b']') | None),
+        _ => false,
+    })
 }
 
 /// JSON lines when the first line alone is a complete JSON object.

@@ -5,8 +5,8 @@
 //! on [`SourceType::Auto`]. Auto-detection only picks a parser from a shape that no other
 //! format has: a JSON object (then the JSON dispatch: Suricata, Zeek, CloudTrail, Windows,
 //! generic), a Zeek TSV header, an audit.log record (`type=X msg=audit(`), a CEF or LEEF
-//! header, an access-log line (`HOST IDENT USER [TIME] "REQUEST" STATUS`), a BIND query-log
-//! line (`DD-Mon-YYYY HH:MM:SS.mmm`), and otherwise syslog, whose program name then picks
+//! header, an access-log line (`HOST IDENT USER [TIME] "REQUEST" STATUS`), an Apache error-log
+//! line (`[Www Mmm DD HH:MM:SS`), a BIND query-log line (`DD-Mon-YYYY HH:MM:SS.mmm`), and otherwise syslog, whose program name then picks
 //! the message parser (sshd, dhcpd, named, postfix/*, kernel...). logfmt is never guessed:
 //! too much prose looks like `key=value`.
 //!
@@ -40,6 +40,8 @@ pub enum SourceType {
     Nginx,
     /// An Apache httpd access log.
     Apache,
+    /// An Apache httpd error log.
+    ApacheError,
     /// Zeek logs, TSV with their headers or JSON.
     Zeek,
     /// Suricata EVE JSON.
@@ -62,6 +64,7 @@ pub const SOURCE_TYPES: &[(&str, SourceType, &str)] = &[
     ("bind", SourceType::Bind, "BIND query log"),
     ("nginx", SourceType::Nginx, "nginx access log"),
     ("apache", SourceType::Apache, "Apache httpd access log"),
+    ("apache_error", SourceType::ApacheError, "Apache httpd error log"),
     ("zeek", SourceType::Zeek, "Zeek TSV or JSON logs"),
     ("suricata", SourceType::Suricata, "Suricata EVE JSON"),
     ("cloudtrail", SourceType::CloudTrail, "AWS CloudTrail records"),
@@ -179,6 +182,7 @@ impl LineDecoder {
             SourceType::Apache => {
                 parsed(crate::web::parse_line(&text, WebServer::Apache), &text, out)
             }
+            SourceType::ApacheError => parsed(crate::web::parse_error_line(&text), &text, out),
             SourceType::Cef => match crate::cef::parse_line(trimmed) {
                 Some(event) => parsed(Some(event), &text, out),
                 None => self.syslog(line, out),
@@ -227,6 +231,12 @@ impl LineDecoder {
         }
         if looks_like_access_log(trimmed)
             && let Some(event) = crate::web::parse_line(text, WebServer::Unknown)
+        {
+            out.push(event);
+            return Decoded::Parsed(1);
+        }
+        if looks_like_apache_error_time(trimmed)
+            && let Some(event) = crate::web::parse_error_line(text)
         {
             out.push(event);
             return Decoded::Parsed(1);
@@ -341,6 +351,19 @@ fn looks_like_access_log(text: &str) -> bool {
     (3..=4).contains(&words) && rest.find("] \"").is_some_and(|close| close <= 40)
 }
 
+/// `[Www Mmm DD HH:MM:SS`: the time stamp that opens an Apache error-log line.
+fn looks_like_apache_error_time(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() > 26
+        && bytes[0] == b'['
+        && bytes[1..4].iter().all(u8::is_ascii_alphabetic)
+        && bytes[4] == b' '
+        && bytes[5..8].iter().all(u8::is_ascii_alphabetic)
+        && bytes[8] == b' '
+        && bytes[14] == b':'
+        && bytes[17] == b':'
+}
+
 /// `DD-Mon-YYYY HH:MM:SS`: BIND's own log-file time stamp.
 fn looks_like_bind_time(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -414,6 +437,8 @@ mod tests {
         assert!(!looks_like_access_log("Nov 30 22:00:01 host app: [x] \"y\""));
         assert!(looks_like_bind_time("01-Dec-2026 10:00:00.123 client @0x1 192.0.2.7#1: query"));
         assert!(!looks_like_bind_time("2026-12-01 10:00:00"));
+        assert!(looks_like_apache_error_time("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok"));
+        assert!(!looks_like_apache_error_time("[UFW BLOCK] IN=eth0 OUT= MAC=00:11"));
     }
 
     #[test]

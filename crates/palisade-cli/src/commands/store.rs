@@ -27,7 +27,7 @@ pub(crate) struct IngestArgs {
     /// file that is neither EVTX nor JSON; `.log` files in directories).
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// How text lines are parsed: auto (detect per line), syslog, nginx, apache, auditd,
+    /// How text lines are parsed: auto (detect per line), syslog, nginx, apache, apache_error, auditd,
     /// bind, zeek, suricata, cloudtrail, cef, logfmt, json or raw.
     #[arg(long = "type", value_name = "TYPE", default_value = "auto")]
     source_type: String,

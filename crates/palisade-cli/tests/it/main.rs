@@ -8,6 +8,7 @@ mod serve;
 mod server;
 mod store;
 mod syslog;
+mod sources;
 mod syslog_tls;
 mod tail;
 
