@@ -38,7 +38,9 @@ impl Text {
     /// Bytes this string holds on the heap, with a rough allocator overhead per allocation.
     #[must_use]
     pub fn heap_size(&self) -> usize {
-        ALLOCATION + self.raw.len() + self.lower.as_ref().map_or(0, |lower| ALLOCATION + lower.len())
+        ALLOCATION
+            + self.raw.len()
+            + self.lower.as_ref().map_or(0, |lower| ALLOCATION + lower.len())
     }
 
     /// Returns the lower-cased string used for case-insensitive matching.

@@ -437,7 +437,9 @@ mod tests {
         assert!(!looks_like_access_log("Nov 30 22:00:01 host app: [x] \"y\""));
         assert!(looks_like_bind_time("01-Dec-2026 10:00:00.123 client @0x1 192.0.2.7#1: query"));
         assert!(!looks_like_bind_time("2026-12-01 10:00:00"));
-        assert!(looks_like_apache_error_time("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok"));
+        assert!(looks_like_apache_error_time(
+            "[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok"
+        ));
         assert!(!looks_like_apache_error_time("[UFW BLOCK] IN=eth0 OUT= MAC=00:11"));
     }
 

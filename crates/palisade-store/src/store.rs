@@ -275,7 +275,13 @@ impl Store {
             let (first_seq, last_seq) = (*first, *last);
             let events: Vec<Event> = replayed.into_iter().map(|(_, event)| event).collect();
             let mem_bytes = events.iter().map(Event::heap_size).sum();
-            state.mem.push(Arc::new(MemBatch { first_seq, last_seq, events, raw_bytes, mem_bytes }));
+            state.mem.push(Arc::new(MemBatch {
+                first_seq,
+                last_seq,
+                events,
+                raw_bytes,
+                mem_bytes,
+            }));
         }
         let next_seq = highest.max(flushed) + 1;
         let wal = WalWriter::create(&wal_dir, next_seq)?;

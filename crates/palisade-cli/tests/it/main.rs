@@ -6,9 +6,9 @@ mod crash;
 mod golden;
 mod serve;
 mod server;
+mod sources;
 mod store;
 mod syslog;
-mod sources;
 mod syslog_tls;
 mod tail;
 
