@@ -1,0 +1,1 @@
+//! The `palisade.beaconing` detector: not written yet.

@@ -1,0 +1,1 @@
+//! The `palisade.brute_force` detector: not written yet.

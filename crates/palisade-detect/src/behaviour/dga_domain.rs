@@ -1,0 +1,1 @@
+//! The `palisade.dga_domain` detector: not written yet.

@@ -1,0 +1,1 @@
+//! The `palisade.dns_tunnelling` detector: not written yet.

@@ -1,0 +1,1 @@
+//! The `palisade.impossible_travel` detector: not written yet.

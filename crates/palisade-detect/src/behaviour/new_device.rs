@@ -1,0 +1,1 @@
+//! The `palisade.new_device` detector: not written yet.

@@ -1,0 +1,1 @@
+//! The `palisade.new_geo_login` detector: not written yet.

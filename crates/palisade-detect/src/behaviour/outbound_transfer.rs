@@ -1,0 +1,1 @@
+//! The `palisade.outbound_transfer` detector: not written yet.

@@ -1,0 +1,1 @@
+//! The `palisade.password_spraying` detector: not written yet.

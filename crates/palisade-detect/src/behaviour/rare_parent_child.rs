@@ -1,0 +1,1 @@
+//! The `palisade.rare_parent_child` detector: not written yet.

@@ -1,0 +1,26 @@
+//! Errors of the detection crate.
+
+/// What can go wrong in detection: bad correlation rules and unreadable saved state.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A correlation rule that cannot be compiled.
+    #[error("correlation rule {rule}: {message}")]
+    Correlation {
+        /// The rule's title or id.
+        rule: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// Saved detector state that does not decode.
+    #[error("saved state of {detector} does not decode: {source}")]
+    State {
+        /// The detector whose state it was.
+        detector: String,
+        /// The decoding error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
