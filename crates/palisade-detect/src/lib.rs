@@ -14,6 +14,7 @@
 
 pub mod alert;
 pub mod behaviour;
+pub mod correlation;
 mod error;
 
 pub use alert::{Alert, AlertKind, Entities, EventId, Severity};

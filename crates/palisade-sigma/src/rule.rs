@@ -208,6 +208,9 @@ pub struct CorrelationDoc {
     pub timespan: Option<String>,
     /// The whole `correlation` mapping, for the correlation engine.
     pub body: Node,
+    /// `generate` (at the top level, or inside `correlation` as pySigma reads it): whether the
+    /// rules it refers to also raise alerts of their own. Default false.
+    pub generate: bool,
     /// The file it came from.
     pub path: PathBuf,
 }
@@ -372,6 +375,11 @@ pub(crate) fn read_document(
                 .and_then(Node::as_str)
                 .map(str::to_owned),
             body: correlation.clone(),
+            generate: node
+                .get("generate")
+                .or_else(|| correlation.get("generate"))
+                .and_then(Node::scalar)
+                .is_some_and(|value| value == crate::yaml::Scalar::Bool(true)),
             path: path.to_owned(),
         }));
     }

@@ -199,8 +199,8 @@ impl Store {
             ctx.register_table("_segments", Arc::new(table)).map_err(internal)?;
         }
         let now = jiff::Timestamp::now().as_microsecond();
-        let mem_events: Vec<&palisade_event::Event> =
-            mem.iter().flat_map(|batch| batch.events.iter()).collect();
+        let mem_events: Vec<(u64, &palisade_event::Event)> =
+            mem.iter().flat_map(|batch| (batch.first_seq..).zip(batch.events.iter())).collect();
         let mem_batch = schema::to_batch(&mem_events, now);
         let mem_table = MemTable::try_new(Arc::clone(&table_schema), vec![vec![mem_batch]])
             .map_err(internal)?;

@@ -18,6 +18,9 @@ use palisade_event::{Event, Value};
 pub const TIMESTAMP: &str = "@timestamp";
 /// The column with every field that has no typed column, as a JSON object.
 pub const SOURCE: &str = "_source";
+/// The event's sequence number in the store: its id, which alerts cite as evidence. Null only
+/// in segments written before the column existed.
+pub const SEQ: &str = "_seq";
 
 /// Typed string columns, in schema order.
 pub const STRING_COLUMNS: &[&str] = &[
@@ -76,6 +79,7 @@ pub fn schema() -> SchemaRef {
     fields.extend(STRING_COLUMNS.iter().map(|name| Field::new(*name, DataType::Utf8, true)));
     fields.extend(INT_COLUMNS.iter().map(|name| Field::new(*name, DataType::Int64, true)));
     fields.push(Field::new(SOURCE, DataType::Utf8, true));
+    fields.push(Field::new(SEQ, DataType::Int64, true));
     Arc::new(Schema::new(fields))
 }
 
@@ -107,13 +111,13 @@ fn int_of(value: &Value) -> Option<i64> {
     }
 }
 
-/// Converts events into one record batch of the store schema. `default_micros` is used for
-/// events without a timestamp.
+/// Converts events, with their sequence numbers, into one record batch of the store schema.
+/// `default_micros` is used for events without a timestamp.
 ///
 /// # Panics
 /// Never in practice: the arrays are built to the schema's own types.
 #[must_use]
-pub fn to_batch(events: &[&Event], default_micros: i64) -> RecordBatch {
+pub fn to_batch(events: &[(u64, &Event)], default_micros: i64) -> RecordBatch {
     let mut timestamps =
         TimestampMicrosecondBuilder::with_capacity(events.len()).with_timezone("UTC");
     let mut strings: Vec<StringBuilder> =
@@ -121,8 +125,10 @@ pub fn to_batch(events: &[&Event], default_micros: i64) -> RecordBatch {
     let mut ints: Vec<Int64Builder> =
         INT_COLUMNS.iter().map(|_| Int64Builder::with_capacity(events.len())).collect();
     let mut sources = StringBuilder::new();
+    let mut seqs = Int64Builder::with_capacity(events.len());
     let mut json = Vec::with_capacity(1024);
-    for event in events {
+    for &(seq, event) in events {
+        seqs.append_value(i64::try_from(seq).unwrap_or(i64::MAX));
         timestamps.append_value(event_micros(event, default_micros));
         for (idx, name) in STRING_COLUMNS.iter().enumerate() {
             strings[idx].append_option(event.get(name).and_then(text_of));
@@ -151,6 +157,7 @@ pub fn to_batch(events: &[&Event], default_micros: i64) -> RecordBatch {
     columns.extend(strings.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
     columns.extend(ints.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
     columns.push(Arc::new(sources.finish()));
+    columns.push(Arc::new(seqs.finish()));
     #[allow(clippy::expect_used)]
     RecordBatch::try_new(schema(), columns).expect("arrays match the schema")
 }

@@ -103,6 +103,9 @@ impl RetentionPolicy {
     }
 }
 
+/// Events of one source on their way into a segment, and their raw bytes.
+type SourceEvents<'a> = (Vec<(u64, &'a Event)>, u64);
+
 /// Acknowledged events not yet in a segment, in sequence order.
 #[derive(Debug)]
 pub(crate) struct MemBatch {
@@ -686,13 +689,14 @@ impl Flusher {
         let Some(first_seq) = batches.first().map(|batch| batch.first_seq) else {
             return Ok(());
         };
-        let mut by_source: BTreeMap<String, (Vec<&Event>, u64)> = BTreeMap::new();
+        // Per source: the events with their sequence numbers, and their share of the raw bytes.
+        let mut by_source: BTreeMap<String, SourceEvents<'_>> = BTreeMap::new();
         for batch in &batches {
             let share = batch.raw_bytes / (batch.events.len().max(1) as u64);
-            for event in &batch.events {
+            for (seq, event) in (batch.first_seq..).zip(&batch.events) {
                 let source = event.get("event.dataset").and_then(palisade_event::Value::to_text);
                 let entry = by_source.entry(segment::source_dir(source.as_deref())).or_default();
-                entry.0.push(event);
+                entry.0.push((seq, event));
                 entry.1 += share;
             }
         }

@@ -72,6 +72,15 @@ async fn appended_events_are_queryable_before_and_after_flush_and_after_reopen()
         );
         let stats = store.stats().expect("stats");
         assert_eq!((stats.events, stats.unflushed_events, stats.segments), (8, 3, 1));
+        // Each event carries its sequence number as `_seq`, flushed (1..=5) or not (6..=8).
+        assert_eq!(
+            rows(
+                &store,
+                r#"SELECT _seq, "source.port" FROM events WHERE _seq IN (2, 7) ORDER BY _seq"#
+            )
+            .await,
+            ["2|1001", "7|1006"]
+        );
     }
     // Reopen: the three unflushed events come back from the log, exactly once.
     let store = Store::open(dir.path(), config()).expect("reopen");
@@ -81,6 +90,11 @@ async fn appended_events_are_queryable_before_and_after_flush_and_after_reopen()
     );
     let (next, _) = store.append(vec![event(9, "carol", "10.0.0.2")]).expect("append");
     assert_eq!(next, 9, "sequence numbers continue after recovery");
+    assert_eq!(
+        rows(&store, r#"SELECT "source.port" FROM events WHERE _seq = 8"#).await,
+        ["1007"],
+        "recovered events keep their sequence numbers"
+    );
     store.flush().expect("flush");
     drop(store);
     let store = Store::open(dir.path(), config()).expect("reopen");
