@@ -27,6 +27,28 @@ pub(crate) struct Config {
     /// `[[tail]]`: files `palisade serve` follows.
     #[serde(default)]
     pub(crate) tail: Vec<TailSection>,
+    #[serde(default)]
+    pub(crate) detect: DetectSection,
+}
+
+/// `[detect]`: live detection in `palisade serve`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DetectSection {
+    /// Live detection on (default true).
+    pub(crate) enabled: Option<bool>,
+    /// Suppression window: the same rule on the same subject within it is one alert (`1h`).
+    suppress: Option<String>,
+    /// How late (event time behind the newest) a match may arrive and still count in a
+    /// correlation window (`60s`).
+    allowed_lateness: Option<String>,
+    /// Open correlation groups kept at most (100000).
+    max_groups: Option<usize>,
+    /// Matches kept at most per correlation group (10000).
+    max_matches_per_group: Option<usize>,
+    /// `[detect.behaviour.<detector>]`: behaviour detector settings.
+    #[serde(default)]
+    behaviour: palisade_detect::behaviour::BehaviourConfig,
 }
 
 /// `[enrich]`: GeoIP databases (MaxMind DB format).
@@ -260,6 +282,38 @@ impl Config {
             Some(zone) => jiff::tz::TimeZone::get(zone)
                 .map_err(|error| usage(format!("server.syslog_time_zone = {zone:?}: {error}"))),
         }
+    }
+
+    /// Live detection settings, or none when `[detect] enabled = false`.
+    pub(crate) fn detect_options(
+        &self,
+    ) -> anyhow::Result<Option<palisade_server::detect::DetectOptions>> {
+        let section = &self.detect;
+        if section.enabled == Some(false) {
+            return Ok(None);
+        }
+        let mut options = palisade_server::detect::DetectOptions {
+            behaviours: section.behaviour.clone(),
+            ..palisade_server::detect::DetectOptions::default()
+        };
+        let span = |key: &str, text: &str| {
+            palisade_detect::correlation::parse_timespan(text).map_err(|message| {
+                anyhow::Error::new(Exit::Usage(anyhow::anyhow!("{key}: {message}")))
+            })
+        };
+        if let Some(text) = &section.suppress {
+            options.suppress = span("detect.suppress", text)?;
+        }
+        if let Some(text) = &section.allowed_lateness {
+            options.engine.allowed_lateness = span("detect.allowed_lateness", text)?;
+        }
+        if let Some(max) = section.max_groups {
+            options.engine.max_groups = max.max(1);
+        }
+        if let Some(max) = section.max_matches_per_group {
+            options.engine.max_matches_per_group = max.max(1);
+        }
+        Ok(Some(options))
     }
 
     pub(crate) fn server_options(&self) -> anyhow::Result<palisade_server::ServerOptions> {

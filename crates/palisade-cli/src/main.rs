@@ -77,6 +77,8 @@ enum Command {
     /// Create, list and revoke API tokens.
     #[command(subcommand)]
     Token(commands::token::TokenCommand),
+    /// List the alerts raised by live detection, newest first.
+    Alerts(commands::alerts::AlertsArgs),
 }
 
 /// Global options every command sees.
@@ -115,13 +117,14 @@ fn main() -> ExitCode {
     let result: anyhow::Result<()> =
         config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
             Command::Scan(args) => commands::scan::run(&args, &globals),
-            Command::Rules(command) => commands::rules::run(&command, &globals),
+            Command::Rules(command) => commands::rules::run(&command, data_dir, &globals),
             Command::Bench(args) => commands::bench::run(&args, &globals),
             Command::Ingest(args) => commands::store::ingest(&args, data_dir, &config, &globals),
             Command::Query(args) => commands::store::query(&args, data_dir, &config, &globals),
             Command::Store(command) => commands::store::run(&command, data_dir, &config, &globals),
             Command::Serve(args) => commands::serve::run(&args, data_dir, &config, &globals),
             Command::Token(command) => commands::token::run(&command, data_dir, &globals),
+            Command::Alerts(args) => commands::alerts::run(&args, data_dir, &globals),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

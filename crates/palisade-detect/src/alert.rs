@@ -132,8 +132,13 @@ const IP_FIELDS: &[&str] = &[
     "DestinationIp",
 ];
 /// Fields that hold a domain name.
-const DOMAIN_FIELDS: &[&str] =
-    &["dns.question.name", "url.domain", "destination.domain", "tls.client.server_name", "QueryName"];
+const DOMAIN_FIELDS: &[&str] = &[
+    "dns.question.name",
+    "url.domain",
+    "destination.domain",
+    "tls.client.server_name",
+    "QueryName",
+];
 
 impl Entities {
     /// The entities named in an event's well-known fields. Placeholders that Windows writes
@@ -173,7 +178,10 @@ impl Entities {
     /// True when no entity is known.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.hosts.is_empty() && self.ips.is_empty() && self.domains.is_empty()
+        self.users.is_empty()
+            && self.hosts.is_empty()
+            && self.ips.is_empty()
+            && self.domains.is_empty()
     }
 }
 

@@ -14,8 +14,10 @@
 
 pub mod alert;
 pub mod behaviour;
+pub mod builtin;
 pub mod correlation;
 mod error;
+pub mod stage;
 
 pub use alert::{Alert, AlertKind, Entities, EventId, Severity};
 pub use error::{Error, Result};

@@ -11,8 +11,10 @@
 //! with `Retry-After` instead of queueing without bound.
 #![warn(missing_docs)]
 
+mod alerts;
 mod auth;
 mod compat;
+pub mod detect;
 mod error;
 mod ingest;
 pub mod metrics;
@@ -54,6 +56,8 @@ pub struct ServerOptions {
     pub tail: tail::TailOptions,
     /// GeoIP/ASN enrichment of every event.
     pub enricher: Arc<palisade_enrich::Enricher>,
+    /// Live detection; none means events are stored without detection.
+    pub detection: Option<Arc<detect::Detection>>,
 }
 
 impl Default for ServerOptions {
@@ -67,6 +71,7 @@ impl Default for ServerOptions {
             syslog: SyslogOptions::default(),
             tail: tail::TailOptions::default(),
             enricher: Arc::new(palisade_enrich::Enricher::without_databases()),
+            detection: None,
         }
     }
 }
@@ -91,7 +96,11 @@ pub fn router(
 ) -> Router {
     let body_limit = options.max_body_bytes;
     let state = Arc::new(AppState {
-        pipeline: pipeline::Pipeline::new(Arc::clone(&store), Arc::clone(&options.enricher)),
+        pipeline: pipeline::Pipeline::new(
+            Arc::clone(&store),
+            Arc::clone(&options.enricher),
+            options.detection.clone(),
+        ),
         store,
         db,
         ingest_slots: tokio::sync::Semaphore::new(options.max_inflight_ingests),
@@ -104,6 +113,12 @@ pub fn router(
         .route("/api/v1/query", get(query::query_get).post(query::query_post))
         .route("/api/v1/stats", get(query::stats))
         .route("/metrics", get(query::metrics))
+        .route("/api/v1/alerts", get(alerts::list))
+        .route("/api/v1/alerts/{id}", get(alerts::get_one))
+        .route("/api/v1/rules", get(alerts::rules))
+        .route("/api/v1/rules/reload", post(alerts::reload))
+        .route("/api/v1/rules/{id}/enable", post(alerts::enable))
+        .route("/api/v1/rules/{id}/disable", post(alerts::disable))
         .route("/", get(compat::elastic_root))
         .route("/_bulk", post(compat::bulk).put(compat::bulk))
         .route("/{index}/_bulk", post(compat::bulk_index).put(compat::bulk_index))
@@ -148,7 +163,11 @@ pub async fn serve(
         options.retention.clone(),
         options.retention_interval,
     ))];
-    let pipeline = pipeline::Pipeline::new(Arc::clone(&store), Arc::clone(&options.enricher));
+    let pipeline = pipeline::Pipeline::new(
+        Arc::clone(&store),
+        Arc::clone(&options.enricher),
+        options.detection.clone(),
+    );
     let sink = syslog::SyslogSink::start(pipeline.clone(), Arc::clone(&metrics));
     if let Some(socket) = listeners.syslog_udp {
         tasks.push(tokio::spawn(syslog::run_udp(
@@ -185,6 +204,7 @@ pub async fn serve(
             Arc::clone(&stop_tail),
         )
     });
+    let detection = options.detection.clone();
     let app = router(store, db, options, metrics);
     let served = axum::serve(listeners.http, app).with_graceful_shutdown(shutdown).await;
     for task in tasks {
@@ -194,6 +214,14 @@ pub async fn serve(
         stop_tail.store(true, std::sync::atomic::Ordering::Relaxed);
         // The tailer finishes its batch and saves its checkpoints.
         let _ = tokio::task::spawn_blocking(move || tailer.join()).await;
+    }
+    if let Some(detection) = detection {
+        // Open correlation windows and baselines outlive the restart.
+        match tokio::task::spawn_blocking(move || detection.checkpoint()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "saving the detection state failed"),
+            Err(error) => tracing::error!(%error, "saving the detection state failed"),
+        }
     }
     served
 }

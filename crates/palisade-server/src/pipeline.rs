@@ -1,4 +1,4 @@
-//! The one way parsed events reach the store from any input: enrich, then append.
+//! The one way parsed events reach the store from any input: enrich, detect, append.
 //!
 //! Every input (HTTP ingest, Elastic `_bulk`, Splunk HEC, syslog, tailed files) hands its
 //! parsed events here, so a stage added to the pipeline (detection comes next) applies to all
@@ -10,22 +10,30 @@ use palisade_enrich::Enricher;
 use palisade_event::Event;
 use palisade_store::Store;
 
-/// Enrichment then storage; cheap to clone.
+use crate::detect::Detection;
+
+/// Enrichment, detection, storage; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     store: Arc<Store>,
     enricher: Arc<Enricher>,
+    detection: Option<Arc<Detection>>,
 }
 
 impl Pipeline {
-    /// A pipeline into `store`.
+    /// A pipeline into `store`, with live detection when `detection` is given.
     #[must_use]
-    pub fn new(store: Arc<Store>, enricher: Arc<Enricher>) -> Self {
-        Self { store, enricher }
+    pub fn new(
+        store: Arc<Store>,
+        enricher: Arc<Enricher>,
+        detection: Option<Arc<Detection>>,
+    ) -> Self {
+        Self { store, enricher, detection }
     }
 
-    /// Enriches the events and appends them durably; returns their sequence range.
-    /// Blocking: call it from a blocking task.
+    /// Enriches the events, matches them against the rules, appends them durably, then runs
+    /// the stateful detection on the stored events (which now have ids); returns their
+    /// sequence range. Blocking: call it from a blocking task.
     ///
     /// # Errors
     /// The store's append error.
@@ -33,7 +41,28 @@ impl Pipeline {
         for event in &mut events {
             self.enricher.enrich(event);
         }
-        self.store.append(events)
+        let Some(detection) = &self.detection else {
+            return self.store.append(events);
+        };
+        let rules = detection.rules();
+        let mut hits = palisade_detect::stage::scan(&rules, &events);
+        let wanted = detection.wanted(&events, &hits);
+        // The store takes the events; the few that detection needs after the append are copied.
+        let kept: Vec<(usize, Event, Vec<u32>)> = wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, wanted)| **wanted)
+            .map(|(idx, _)| (idx, events[idx].clone(), std::mem::take(&mut hits[idx])))
+            .collect();
+        let (first, last) = self.store.append(events)?;
+        if !kept.is_empty() {
+            let stored: Vec<(u64, Event, Vec<u32>)> = kept
+                .into_iter()
+                .map(|(idx, event, hits)| (first + idx as u64, event, hits))
+                .collect();
+            detection.process(&stored);
+        }
+        Ok((first, last))
     }
 
     /// The store behind the pipeline.

@@ -1,9 +1,10 @@
 //! The state database: everything Palisade keeps besides events. For now API tokens with
-//! their roles, and the audit log of what each user did; alerts, incidents, rules and intel
-//! follow. SQLite through sqlx in the embedded default, so that PostgreSQL can follow for
+//! their roles, the audit log of what each user did, alerts and the rules switched off;
+//! incidents and intel follow. SQLite through sqlx in the embedded default, so that PostgreSQL can follow for
 //! scale-out with the same queries.
 #![warn(missing_docs)]
 
+mod alerts;
 mod error;
 mod role;
 mod tokens;
@@ -13,12 +14,14 @@ use std::str::FromStr as _;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+pub use alerts::{AlertFilter, Recorded, StoredAlert};
 pub use error::{Error, Result};
 pub use role::{Permission, Role};
 pub use tokens::{AuditEntry, TokenInfo};
 
 /// The schema, applied in order; `user_version` records how far a database has come.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
     CREATE TABLE tokens (
         id          INTEGER PRIMARY KEY,
         name        TEXT NOT NULL UNIQUE,
@@ -35,7 +38,37 @@ const MIGRATIONS: &[&str] = &[r"
         detail  TEXT NOT NULL
     );
     CREATE INDEX audit_log_at ON audit_log (at);
-"];
+",
+    r"
+    CREATE TABLE alerts (
+        id            INTEGER PRIMARY KEY,
+        dedup_key     TEXT NOT NULL,
+        rule_id       TEXT NOT NULL,
+        rule_title    TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        severity      TEXT NOT NULL,
+        severity_rank INTEGER NOT NULL,
+        attack        TEXT NOT NULL,
+        grp           TEXT NOT NULL,
+        summary       TEXT NOT NULL,
+        entities      TEXT NOT NULL,
+        evidence      TEXT NOT NULL,
+        count         INTEGER NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        detected_at   INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        status        TEXT NOT NULL
+    );
+    CREATE INDEX alerts_dedup ON alerts (dedup_key, last_seen);
+    CREATE INDEX alerts_detected ON alerts (detected_at);
+    CREATE TABLE disabled_rules (
+        rule_id     TEXT PRIMARY KEY,
+        disabled_at TEXT NOT NULL,
+        actor       TEXT NOT NULL
+    );
+",
+];
 
 /// A handle on the state database; cheap to clone.
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod alerts;
 pub(crate) mod bench;
 pub(crate) mod rules;
 pub(crate) mod scan;

@@ -15,6 +15,33 @@ use crate::{Exit, Format, Globals};
 pub(crate) enum RulesCommand {
     /// List the rules that cannot load, and why (file, line, code, reason).
     Lint(LintArgs),
+    /// Copy rule files (SigmaHQ or your own) into the data directory's rules for live
+    /// detection; a running server picks them up on `POST /api/v1/rules/reload`.
+    Import(ImportArgs),
+    /// List the rules live detection runs (built-in and imported), with their state.
+    List,
+    /// Switch a rule, correlation or behaviour detector off (by id).
+    Disable {
+        /// The rule's id (`palisade rules list` shows them).
+        id: String,
+    },
+    /// Switch a rule back on.
+    Enable {
+        /// The rule's id.
+        id: String,
+    },
+}
+
+/// Arguments of `palisade rules import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// Rule files or directories (searched for .yml and .yaml).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Name of the folder under DATA_DIR/rules that receives them (default: the name of
+    /// the file or directory imported).
+    #[arg(long, value_name = "NAME")]
+    into: Option<String>,
 }
 
 /// Arguments of `palisade rules lint`.
@@ -32,10 +59,170 @@ pub(crate) struct LintArgs {
 }
 
 /// Runs a `rules` subcommand.
-pub(crate) fn run(command: &RulesCommand, globals: &Globals) -> anyhow::Result<()> {
+pub(crate) fn run(
+    command: &RulesCommand,
+    data_dir: &std::path::Path,
+    globals: &Globals,
+) -> anyhow::Result<()> {
     match command {
         RulesCommand::Lint(args) => lint(args, globals),
+        RulesCommand::Import(args) => import(args, data_dir, globals),
+        RulesCommand::List => list(data_dir, globals),
+        RulesCommand::Disable { id } => switch(data_dir, id, false, globals),
+        RulesCommand::Enable { id } => switch(data_dir, id, true, globals),
     }
+}
+
+/// Copies rule files under `DATA_DIR/rules/<name>/`, keeping their relative paths, after
+/// checking that they load with the mapping live detection uses.
+#[allow(clippy::print_stderr, clippy::print_stdout)]
+fn import(args: &ImportArgs, data_dir: &std::path::Path, globals: &Globals) -> anyhow::Result<()> {
+    let usage = |message: String| anyhow::Error::new(Exit::Usage(anyhow::anyhow!(message)));
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for path in &args.paths {
+        if path.is_dir() {
+            for entry in walkdir::WalkDir::new(path).follow_links(false).sort_by_file_name() {
+                let entry = entry?;
+                let file = entry.path();
+                if entry.file_type().is_file()
+                    && file.extension().is_some_and(|ext| ext == "yml" || ext == "yaml")
+                {
+                    let relative = file.strip_prefix(path).unwrap_or(file).to_path_buf();
+                    files.push((file.to_path_buf(), relative));
+                }
+            }
+        } else if path.is_file() {
+            let name = path.file_name().map(PathBuf::from).unwrap_or_default();
+            files.push((path.clone(), name));
+        } else {
+            return Err(usage(format!("{}: no such file or directory", path.display())));
+        }
+    }
+    if files.is_empty() {
+        return Err(usage("no .yml or .yaml files in the paths given".to_owned()));
+    }
+    let folder = match &args.into {
+        Some(name) => name.clone(),
+        None => args.paths[0]
+            .file_stem()
+            .map_or_else(|| "imported".to_owned(), |stem| stem.to_string_lossy().into_owned()),
+    };
+    if folder.is_empty() || folder.contains(['/', '\\']) || folder == ".." || folder == "." {
+        return Err(usage(format!("--into must be a plain folder name, not `{folder}`")));
+    }
+    let loader = Loader::new(palisade_sigma::Mapping::new(palisade_sigma::Pipeline::builtin()));
+    let sources: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|(path, _)| Ok((path.clone(), std::fs::read_to_string(path)?)))
+        .collect::<std::io::Result<_>>()?;
+    let rules = loader.load(&sources);
+    let correlations = palisade_detect::correlation::CorrelationSet::compile(&rules);
+    let target = data_dir.join("rules").join(&folder);
+    for (source, relative) in &files {
+        let destination = target.join(relative);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(source, &destination)?;
+    }
+    let failed = rules.errors().count() + correlations.problems().len();
+    if !globals.quiet {
+        for diagnostic in rules.errors() {
+            eprintln!("palisade: not loaded: {}", escape_terminal(&diagnostic.to_string()));
+        }
+        for problem in correlations.problems() {
+            eprintln!(
+                "palisade: correlation not loaded: {}: {}: {}",
+                escape_terminal(&problem.path),
+                escape_terminal(&problem.title),
+                escape_terminal(&problem.message)
+            );
+        }
+    }
+    let summary = serde_json::json!({
+        "files": files.len(),
+        "rules": rules.rules().len(),
+        "correlations": correlations.correlations().len(),
+        "not_loaded": failed,
+        "into": target.display().to_string(),
+    });
+    if globals.format == Some(Format::Json) {
+        println!("{summary}");
+    } else {
+        println!(
+            "imported {} files into {}: {} rules and {} correlation rules load, {} do not (they are kept, and reported at every load)",
+            files.len(),
+            target.display(),
+            rules.rules().len(),
+            correlations.correlations().len(),
+            failed
+        );
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn list(data_dir: &std::path::Path, globals: &Globals) -> anyhow::Result<()> {
+    let (rules, _) = palisade_server::detect::load_rules(&data_dir.join("rules"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let disabled = runtime.block_on(async {
+        let db = palisade_state::StateDb::open(data_dir).await?;
+        db.disabled_rules().await
+    })?;
+    let mut detector = palisade_detect::stage::Detector::new(
+        rules,
+        palisade_detect::behaviour::all(&palisade_detect::behaviour::BehaviourConfig::default()),
+        palisade_detect::correlation::EngineConfig::default(),
+    );
+    detector.set_disabled(disabled.into_iter().collect());
+    let list = detector.list();
+    if globals.format == Some(Format::Json) {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        println!("{:<40} {:<12} {:<13} {:<8} title", "id", "kind", "severity", "state");
+        for rule in &list {
+            let state = if !rule.enabled {
+                "off"
+            } else if rule.silent {
+                "feeds"
+            } else {
+                "on"
+            };
+            println!(
+                "{:<40} {:<12} {:<13} {:<8} {}",
+                escape_terminal(&rule.id),
+                rule.kind,
+                rule.severity.as_str(),
+                state,
+                escape_terminal(&rule.title)
+            );
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn switch(
+    data_dir: &std::path::Path,
+    id: &str,
+    enabled: bool,
+    globals: &Globals,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    let changed = runtime.block_on(async {
+        let db = palisade_state::StateDb::open(data_dir).await?;
+        db.set_rule_enabled(id, enabled, &actor).await
+    })?;
+    if !globals.quiet {
+        let word = if enabled { "on" } else { "off" };
+        if changed {
+            println!("{id} switched {word}; a running server applies it at its next rules reload");
+        } else {
+            println!("{id} was already {word}");
+        }
+    }
+    Ok(())
 }
 
 #[allow(clippy::print_stderr)]

@@ -139,6 +139,7 @@ pub(crate) fn run(
         "--syslog-tcp",
     )?;
     let syslog_tls = syslog_tls(args, config)?;
+    let detect_options = config.detect_options()?;
     let store = Arc::new(crate::commands::store::open_with(data_dir, store_config)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -154,6 +155,26 @@ pub(crate) fn run(
                 "no API tokens yet: every request but /health will be refused; create one with \
                  `palisade token create --name admin --role admin`"
             );
+        }
+        if let Some(detect_options) = detect_options {
+            let (detection, report) =
+                palisade_server::detect::Detection::start(data_dir, db.clone(), detect_options)
+                    .await
+                    .map_err(|error| anyhow::anyhow!(error))
+                    .context("starting live detection")?;
+            for problem in &report.problems {
+                tracing::warn!("rule not loaded: {problem}");
+            }
+            if !globals.quiet {
+                eprintln!(
+                    "palisade: live detection: {} rules and {} correlation rules from {} files ({} not loaded), behaviour detectors on",
+                    report.rules,
+                    report.correlations,
+                    report.files,
+                    report.problems.len()
+                );
+            }
+            options.detection = Some(detection);
         }
         let bind_error = |addr: SocketAddr| {
             move |error: std::io::Error| {

@@ -3,6 +3,7 @@
 mod cli;
 mod compat;
 mod crash;
+mod detect;
 mod golden;
 mod serve;
 mod server;

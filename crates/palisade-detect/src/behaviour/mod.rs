@@ -8,15 +8,15 @@
 //! the event it is looking at is "now", so that a replay of history behaves like the live
 //! stream.
 
-pub mod brute_force;
-pub mod password_spraying;
-pub mod impossible_travel;
-pub mod new_geo_login;
-pub mod new_device;
 pub mod beaconing;
-pub mod outbound_transfer;
+pub mod brute_force;
 pub mod dga_domain;
 pub mod dns_tunnelling;
+pub mod impossible_travel;
+pub mod new_device;
+pub mod new_geo_login;
+pub mod outbound_transfer;
+pub mod password_spraying;
 pub mod rare_parent_child;
 
 use jiff::Timestamp;
@@ -90,6 +90,49 @@ pub trait Behaviour: Send {
     /// # Errors
     /// [`crate::Error::State`] when `state` does not decode.
     fn restore(&mut self, state: serde_json::Value) -> Result<()>;
+}
+
+/// The settings of every behaviour detector (`[detect.behaviour.<name>]` in the config file).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BehaviourConfig {
+    /// `[detect.behaviour.brute_force]`: see docs/detectors/brute_force.md.
+    pub brute_force: brute_force::BruteForceConfig,
+    /// `[detect.behaviour.password_spraying]`: see docs/detectors/password_spraying.md.
+    pub password_spraying: password_spraying::PasswordSprayingConfig,
+    /// `[detect.behaviour.impossible_travel]`: see docs/detectors/impossible_travel.md.
+    pub impossible_travel: impossible_travel::ImpossibleTravelConfig,
+    /// `[detect.behaviour.new_geo_login]`: see docs/detectors/new_geo_login.md.
+    pub new_geo_login: new_geo_login::NewGeoLoginConfig,
+    /// `[detect.behaviour.new_device]`: see docs/detectors/new_device.md.
+    pub new_device: new_device::NewDeviceConfig,
+    /// `[detect.behaviour.beaconing]`: see docs/detectors/beaconing.md.
+    pub beaconing: beaconing::BeaconingConfig,
+    /// `[detect.behaviour.outbound_transfer]`: see docs/detectors/outbound_transfer.md.
+    pub outbound_transfer: outbound_transfer::OutboundTransferConfig,
+    /// `[detect.behaviour.dga_domain]`: see docs/detectors/dga_domain.md.
+    pub dga_domain: dga_domain::DgaDomainConfig,
+    /// `[detect.behaviour.dns_tunnelling]`: see docs/detectors/dns_tunnelling.md.
+    pub dns_tunnelling: dns_tunnelling::DnsTunnellingConfig,
+    /// `[detect.behaviour.rare_parent_child]`: see docs/detectors/rare_parent_child.md.
+    pub rare_parent_child: rare_parent_child::RareParentChildConfig,
+}
+
+/// Every behaviour detector, configured.
+#[must_use]
+pub fn all(config: &BehaviourConfig) -> Vec<Box<dyn Behaviour>> {
+    vec![
+        Box::new(brute_force::BruteForce::new(config.brute_force.clone())),
+        Box::new(password_spraying::PasswordSpraying::new(config.password_spraying.clone())),
+        Box::new(impossible_travel::ImpossibleTravel::new(config.impossible_travel.clone())),
+        Box::new(new_geo_login::NewGeoLogin::new(config.new_geo_login.clone())),
+        Box::new(new_device::NewDevice::new(config.new_device.clone())),
+        Box::new(beaconing::Beaconing::new(config.beaconing.clone())),
+        Box::new(outbound_transfer::OutboundTransfer::new(config.outbound_transfer.clone())),
+        Box::new(dga_domain::DgaDomain::new(config.dga_domain.clone())),
+        Box::new(dns_tunnelling::DnsTunnelling::new(config.dns_tunnelling.clone())),
+        Box::new(rare_parent_child::RareParentChild::new(config.rare_parent_child.clone())),
+    ]
 }
 
 /// Helpers the detectors share.

@@ -1,0 +1,296 @@
+//! The detection stage: everything that turns one stored event into alerts.
+//!
+//! It runs in two steps so that the expensive part runs in parallel on the input threads and
+//! only the stateful part is serialised:
+//! 1. [`scan`]: the Sigma rule set over a batch of events, before they are stored; needs only
+//!    a shared, immutable [`RuleSet`].
+//! 2. [`Detector::process`]: once the events are stored and have ids, the single-event
+//!    alerts, the correlation windows and the behaviour detectors, under one lock. Only events
+//!    that matched a rule or that a behaviour detector wants get here.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use palisade_event::Event;
+use palisade_sigma::RuleSet;
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{Alert, AlertKind, Entities, EventId, Severity};
+use crate::behaviour::Behaviour;
+use crate::correlation::{CorrelationEngine, CorrelationSet, EngineConfig};
+
+/// The indices of the Sigma rules that match each event of `events`.
+#[must_use]
+pub fn scan(rules: &RuleSet, events: &[Event]) -> Vec<Vec<u32>> {
+    let mut scratch = rules.scratch();
+    events.iter().map(|event| rules.matches(event, &mut scratch).to_vec()).collect()
+}
+
+/// The stateful part of detection: correlation windows, behaviour baselines, and which rules
+/// are switched off.
+pub struct Detector {
+    rules: Arc<RuleSet>,
+    engine: CorrelationEngine,
+    behaviours: Vec<Box<dyn Behaviour>>,
+    disabled: HashSet<String>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Detector")
+            .field("rules", &self.rules.rules().len())
+            .field("correlations", &self.engine.set().correlations().len())
+            .field("behaviours", &self.behaviours.len())
+            .field("disabled", &self.disabled)
+            .finish()
+    }
+}
+
+/// What the detector saves across restarts.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Saved {
+    correlation: Option<serde_json::Value>,
+    #[serde(default)]
+    behaviours: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// A rule, correlation or detector as listed to users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleInfo {
+    /// The key alerts carry as `rule_id`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// `sigma`, `correlation` or `behaviour`.
+    pub kind: &'static str,
+    /// Severity of its alerts.
+    pub severity: Severity,
+    /// False when switched off.
+    pub enabled: bool,
+    /// True for Sigma rules that only feed correlations.
+    pub silent: bool,
+}
+
+impl Detector {
+    /// A detector over a loaded rule set and the given behaviour detectors.
+    #[must_use]
+    pub fn new(rules: RuleSet, behaviours: Vec<Box<dyn Behaviour>>, config: EngineConfig) -> Self {
+        let correlations = CorrelationSet::compile(&rules);
+        Self {
+            rules: Arc::new(rules),
+            engine: CorrelationEngine::new(correlations, config),
+            behaviours,
+            disabled: HashSet::new(),
+        }
+    }
+
+    /// The rule set for [`scan`]; cheap to clone, replaced on reload.
+    #[must_use]
+    pub fn rules(&self) -> Arc<RuleSet> {
+        Arc::clone(&self.rules)
+    }
+
+    /// The correlations, with the ones that did not compile.
+    #[must_use]
+    pub fn correlations(&self) -> &CorrelationSet {
+        self.engine.set()
+    }
+
+    /// The correlation engine's counters.
+    #[must_use]
+    pub fn correlation_stats(&self) -> crate::correlation::EngineStats {
+        self.engine.stats()
+    }
+
+    /// Replaces the rules (a reload), keeping open correlation windows whose rule is unchanged.
+    pub fn replace_rules(&mut self, rules: RuleSet) {
+        let correlations = CorrelationSet::compile(&rules);
+        self.rules = Arc::new(rules);
+        self.engine.replace_set(correlations);
+    }
+
+    /// Switches off the rules, correlations and detectors whose keys are given (and on all
+    /// others).
+    pub fn set_disabled(&mut self, keys: HashSet<String>) {
+        self.disabled = keys;
+    }
+
+    /// Every rule, correlation and behaviour detector.
+    #[must_use]
+    pub fn list(&self) -> Vec<RuleInfo> {
+        let correlations = self.engine.set();
+        let mut list: Vec<RuleInfo> = self
+            .rules
+            .rules()
+            .iter()
+            .enumerate()
+            .map(|(idx, rule)| {
+                let id = rule.meta.key().to_owned();
+                RuleInfo {
+                    enabled: !self.disabled.contains(&id),
+                    id,
+                    title: rule.meta.title.clone(),
+                    kind: "sigma",
+                    severity: rule.meta.level.map_or(Severity::Medium, Severity::from),
+                    silent: correlations.is_silent(u32::try_from(idx).unwrap_or(u32::MAX)),
+                }
+            })
+            .collect();
+        list.extend(correlations.correlations().iter().map(|correlation| RuleInfo {
+            enabled: !self.disabled.contains(&correlation.key),
+            id: correlation.key.clone(),
+            title: correlation.title.clone(),
+            kind: "correlation",
+            severity: correlation.severity,
+            silent: false,
+        }));
+        list.extend(self.behaviours.iter().map(|behaviour| {
+            let meta = behaviour.meta();
+            RuleInfo {
+                enabled: !self.disabled.contains(meta.id),
+                id: meta.id.to_owned(),
+                title: meta.title.to_owned(),
+                kind: "behaviour",
+                severity: meta.severity,
+                silent: false,
+            }
+        }));
+        list
+    }
+
+    /// True when an event with no rule match must still reach [`process`](Self::process)
+    /// because a behaviour detector wants it.
+    #[must_use]
+    pub fn wants(&self, event: &Event) -> bool {
+        self.behaviours
+            .iter()
+            .any(|behaviour| !self.disabled.contains(behaviour.meta().id) && behaviour.wants(event))
+    }
+
+    /// Runs the stateful detection on one stored event: `hits` are its rule matches from
+    /// [`scan`], `now` the processing clock. Returns the alerts it raises.
+    pub fn process(
+        &mut self,
+        event: &Event,
+        id: EventId,
+        hits: &[u32],
+        now: Timestamp,
+    ) -> Vec<Alert> {
+        let time = event.timestamp().unwrap_or(now);
+        let mut alerts = Vec::new();
+        for &rule_idx in hits {
+            let Some(rule) = self.rules.rules().get(rule_idx as usize) else { continue };
+            let key = rule.meta.key();
+            if self.disabled.contains(key) {
+                continue;
+            }
+            if !self.engine.set().is_silent(rule_idx) {
+                let mut alert = Alert {
+                    rule_id: key.to_owned(),
+                    rule_title: rule.meta.title.clone(),
+                    kind: AlertKind::Sigma,
+                    severity: rule.meta.level.map_or(Severity::Medium, Severity::from),
+                    attack: rule.meta.attack_techniques(),
+                    group: String::new(),
+                    summary: rule
+                        .meta
+                        .description
+                        .as_deref()
+                        .map_or_else(|| rule.meta.title.clone(), first_line),
+                    entities: Entities::of(event),
+                    evidence: Vec::new(),
+                    count: 1,
+                    first_seen: time,
+                    last_seen: time,
+                    detected_at: now,
+                };
+                alert.add_evidence([id]);
+                alerts.push(alert);
+            }
+            if self.engine.set().counts_rule(rule_idx) {
+                let raised = self.engine.observe(rule_idx, event, id, time, now);
+                alerts.extend(
+                    raised.into_iter().filter(|alert| !self.disabled.contains(&alert.rule_id)),
+                );
+            }
+        }
+        for behaviour in &mut self.behaviours {
+            if self.disabled.contains(behaviour.meta().id) || !behaviour.wants(event) {
+                continue;
+            }
+            for mut alert in behaviour.observe(event, id, time) {
+                if alert.entities.is_empty() {
+                    alert.entities = Entities::of(event);
+                }
+                if alert.evidence.is_empty() {
+                    alert.add_evidence([id]);
+                }
+                alerts.push(alert);
+            }
+        }
+        for alert in &mut alerts {
+            alert.detected_at = now;
+        }
+        alerts
+    }
+
+    /// Moves the processing clock (call it every second): closes correlation windows.
+    pub fn advance(&mut self, now: Timestamp) -> Vec<Alert> {
+        let mut alerts: Vec<Alert> = self
+            .engine
+            .advance(now)
+            .into_iter()
+            .filter(|alert| !self.disabled.contains(&alert.rule_id))
+            .collect();
+        for alert in &mut alerts {
+            alert.detected_at = now;
+        }
+        alerts
+    }
+
+    /// The correlation windows and behaviour baselines, to be saved across a restart.
+    #[must_use]
+    pub fn save(&self) -> serde_json::Value {
+        let saved = Saved {
+            correlation: Some(self.engine.save()),
+            behaviours: self
+                .behaviours
+                .iter()
+                .map(|behaviour| (behaviour.meta().id.to_owned(), behaviour.save()))
+                .collect(),
+        };
+        serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Takes back what [`save`](Self::save) returned. State of a detector that no longer
+    /// exists is ignored; state that does not decode is an error for that detector only, and
+    /// is returned after the rest has been restored.
+    ///
+    /// # Errors
+    /// The first [`crate::Error::State`] met.
+    pub fn restore(&mut self, state: serde_json::Value) -> crate::Result<()> {
+        let saved: Saved = serde_json::from_value(state)
+            .map_err(|source| crate::Error::State { detector: "detector".to_owned(), source })?;
+        let mut first_error = None;
+        if let Some(correlation) = saved.correlation
+            && let Err(error) = self.engine.restore(correlation)
+        {
+            first_error.get_or_insert(error);
+        }
+        for behaviour in &mut self.behaviours {
+            if let Some(state) = saved.behaviours.get(behaviour.meta().id)
+                && let Err(error) = behaviour.restore(state.clone())
+            {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 300 { line.chars().take(300).collect() } else { line.to_owned() }
+}
