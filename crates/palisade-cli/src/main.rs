@@ -79,6 +79,9 @@ enum Command {
     Token(commands::token::TokenCommand),
     /// List the alerts raised by live detection, newest first.
     Alerts(commands::alerts::AlertsArgs),
+    /// Tune out known false positives: scoped, owned, reasoned and expiring exceptions.
+    #[command(subcommand)]
+    Exceptions(commands::exceptions::ExceptionsCommand),
 }
 
 /// Global options every command sees.
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(&args, data_dir, &config, &globals),
             Command::Token(command) => commands::token::run(&command, data_dir, &globals),
             Command::Alerts(args) => commands::alerts::run(&args, data_dir, &globals),
+            Command::Exceptions(command) => commands::exceptions::run(&command, data_dir, &globals),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,9 @@ pub(crate) struct ListParams {
     rule: Option<String>,
     /// At most this many (default 100).
     limit: Option<u32>,
+    /// Also alerts covered by an exception.
+    #[serde(default)]
+    all: bool,
 }
 
 /// Parses `since`: an RFC 3339 time, or `N` followed by s, m, h, d (back from now).
@@ -53,7 +56,13 @@ pub(crate) fn filter(params: ListParams) -> Result<AlertFilter, ApiError> {
             })
         })
         .transpose()?;
-    Ok(AlertFilter { since, min_severity, rule_id: params.rule, limit: params.limit })
+    Ok(AlertFilter {
+        since,
+        min_severity,
+        rule_id: params.rule,
+        limit: params.limit,
+        include_excepted: params.all,
+    })
 }
 
 pub(crate) async fn list(
@@ -139,4 +148,35 @@ pub(crate) async fn disable(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     switch(&app, &caller, &id, false).await
+}
+
+pub(crate) async fn exceptions(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+) -> Result<Json<Vec<palisade_state::Exception>>, ApiError> {
+    caller.require(Permission::Read)?;
+    Ok(Json(app.db.exceptions().await?))
+}
+
+pub(crate) async fn add_exception(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Json(new): Json<palisade_state::NewException>,
+) -> Result<(axum::http::StatusCode, Json<palisade_state::Exception>), ApiError> {
+    caller.require(Permission::Admin)?;
+    let made = app.db.add_exception(&new, &caller.0.name).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(made)))
+}
+
+pub(crate) async fn revoke_exception(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(Permission::Admin)?;
+    if app.db.revoke_exception(id, &caller.0.name).await? {
+        Ok(Json(serde_json::json!({ "id": id, "revoked": true })))
+    } else {
+        Err(ApiError::new(axum::http::StatusCode::NOT_FOUND, format!("no active exception {id}")))
+    }
 }

@@ -52,7 +52,10 @@ impl From<palisade_store::Error> for ApiError {
 
 impl From<palisade_state::Error> for ApiError {
     fn from(error: palisade_state::Error) -> Self {
-        Self::internal(error)
+        match error {
+            palisade_state::Error::Invalid(message) => Self::bad_request(message),
+            other => Self::internal(other),
+        }
     }
 }
 

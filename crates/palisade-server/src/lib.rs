@@ -115,6 +115,8 @@ pub fn router(
         .route("/metrics", get(query::metrics))
         .route("/api/v1/alerts", get(alerts::list))
         .route("/api/v1/alerts/{id}", get(alerts::get_one))
+        .route("/api/v1/exceptions", get(alerts::exceptions).post(alerts::add_exception))
+        .route("/api/v1/exceptions/{id}", axum::routing::delete(alerts::revoke_exception))
         .route("/api/v1/rules", get(alerts::rules))
         .route("/api/v1/rules/reload", post(alerts::reload))
         .route("/api/v1/rules/{id}/enable", post(alerts::enable))

@@ -19,6 +19,10 @@ pub struct StoredAlert {
     pub id: i64,
     /// `new`, `acknowledged`, `closed`.
     pub status: String,
+    /// The exception that covers it, when one does: such alerts are kept but not listed
+    /// unless asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception_id: Option<i64>,
     /// The alert.
     #[serde(flatten)]
     pub alert: Alert,
@@ -31,6 +35,8 @@ pub struct Recorded {
     pub new: usize,
     /// Alerts folded into a recent one with the same rule and subject.
     pub folded: usize,
+    /// Alerts covered by an exception (recorded, not listed by default).
+    pub excepted: usize,
 }
 
 /// Filters for [`StateDb::list_alerts`].
@@ -44,6 +50,8 @@ pub struct AlertFilter {
     pub rule_id: Option<String>,
     /// At most this many, newest first (default 100, at most 10,000).
     pub limit: Option<u32>,
+    /// Also alerts covered by an exception.
+    pub include_excepted: bool,
 }
 
 fn severity_rank(severity: Severity) -> i64 {
@@ -78,6 +86,7 @@ fn alert_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredAlert> {
     Ok(StoredAlert {
         id: row.try_get("id")?,
         status: row.try_get("status")?,
+        exception_id: row.try_get("exception_id")?,
         alert: Alert {
             rule_id: row.try_get("rule_id")?,
             rule_title: row.try_get("rule_title")?,
@@ -112,16 +121,24 @@ impl StateDb {
         suppress: SignedDuration,
     ) -> Result<Recorded> {
         let mut outcome = Recorded::default();
+        // Read once per batch, so that a new or revoked exception applies from the next one.
+        let exceptions = self.active_exceptions().await?;
         let mut tx = self.pool().begin().await?;
         for alert in alerts {
             let key = alert.dedup_key();
+            let exception =
+                exceptions.iter().find(|exception| exception.covers(alert)).map(|e| e.id);
+            if exception.is_some() {
+                outcome.excepted += 1;
+            }
             let since = alert.first_seen.saturating_sub(suppress).unwrap_or(alert.first_seen);
             let existing = sqlx::query(
                 "SELECT * FROM alerts WHERE dedup_key = ? AND last_seen >= ? AND status != 'closed'
-                 ORDER BY id DESC LIMIT 1",
+                 AND exception_id IS ? ORDER BY id DESC LIMIT 1",
             )
             .bind(&key)
             .bind(micros(since))
+            .bind(exception)
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(row) = existing {
@@ -149,8 +166,8 @@ impl StateDb {
                 sqlx::query(
                     "INSERT INTO alerts (dedup_key, rule_id, rule_title, kind, severity, severity_rank,
                      attack, grp, summary, entities, evidence, count, first_seen, last_seen,
-                     detected_at, updated_at, status)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new')",
+                     detected_at, updated_at, status, exception_id)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?)",
                 )
                 .bind(&key)
                 .bind(&alert.rule_id)
@@ -168,6 +185,7 @@ impl StateDb {
                 .bind(micros(alert.last_seen))
                 .bind(micros(alert.detected_at))
                 .bind(micros(alert.detected_at))
+                .bind(exception)
                 .execute(&mut *tx)
                 .await?;
                 outcome.new += 1;
@@ -188,12 +206,14 @@ impl StateDb {
              WHERE (?1 IS NULL OR detected_at >= ?1)
                AND (?2 IS NULL OR severity_rank >= ?2)
                AND (?3 IS NULL OR rule_id = ?3)
+               AND (?5 OR exception_id IS NULL)
              ORDER BY detected_at DESC, id DESC LIMIT ?4",
         )
         .bind(filter.since.map(micros))
         .bind(filter.min_severity.map(severity_rank))
         .bind(filter.rule_id.as_deref())
         .bind(limit)
+        .bind(filter.include_excepted)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(alert_row).collect()
@@ -303,7 +323,7 @@ mod tests {
                 .record_alerts(&[alert("r1", "alice", 0, 1), alert("r1", "bob", 10, 2)], window)
                 .await
                 .expect("record");
-            assert_eq!(first, Recorded { new: 2, folded: 0 });
+            assert_eq!(first, Recorded { new: 2, folded: 0, excepted: 0 });
             // alice again 5 minutes later: folded; 20 minutes after that: a new alert.
             let second = db
                 .record_alerts(
@@ -312,12 +332,12 @@ mod tests {
                 )
                 .await
                 .expect("record");
-            assert_eq!(second, Recorded { new: 1, folded: 1 });
+            assert_eq!(second, Recorded { new: 1, folded: 1, excepted: 0 });
         }
         let db = StateDb::open(dir.path()).await.expect("reopen");
         let later =
             db.record_alerts(&[alert("r1", "alice", 1500, 5)], window).await.expect("record");
-        assert_eq!(later, Recorded { new: 1, folded: 0 });
+        assert_eq!(later, Recorded { new: 1, folded: 0, excepted: 0 });
         let all = db.list_alerts(&AlertFilter::default()).await.expect("list");
         assert_eq!(all.len(), 4);
         let folded = all
@@ -338,6 +358,50 @@ mod tests {
             .expect("list");
         assert_eq!(recent.len(), 1);
         assert_eq!(db.alert(recent[0].id).await.expect("get").expect("exists"), recent[0]);
+    }
+
+    #[tokio::test]
+    async fn excepted_alerts_are_kept_apart_and_hidden_by_default() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = StateDb::open(dir.path()).await.expect("open");
+        let window = SignedDuration::from_secs(600);
+        let made = db
+            .add_exception(
+                &crate::NewException {
+                    rule_id: "r1".into(),
+                    entity: crate::EntityKind::User,
+                    value: "svc_backup".into(),
+                    owner: "soc".into(),
+                    reason: "nightly job".into(),
+                    expires_at: Timestamp::now()
+                        .checked_add(SignedDuration::from_hours(1))
+                        .expect("time"),
+                },
+                "t",
+            )
+            .await
+            .expect("add");
+        let outcome = db
+            .record_alerts(&[alert("r1", "svc_backup", 0, 1), alert("r1", "alice", 0, 2)], window)
+            .await
+            .expect("record");
+        assert_eq!(outcome, Recorded { new: 2, folded: 0, excepted: 1 });
+        let listed = db.list_alerts(&AlertFilter::default()).await.expect("list");
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].alert.entities.users.contains("alice"));
+        let all = db
+            .list_alerts(&AlertFilter { include_excepted: true, ..AlertFilter::default() })
+            .await
+            .expect("list");
+        assert_eq!(all.len(), 2);
+        assert!(all.iter().any(|stored| stored.exception_id == Some(made.id)));
+        // Revoked: the next alert for the service account is listed again, as a new alert
+        // (not folded into the excepted one).
+        assert!(db.revoke_exception(made.id, "t").await.expect("revoke"));
+        let outcome =
+            db.record_alerts(&[alert("r1", "svc_backup", 60, 3)], window).await.expect("record");
+        assert_eq!(outcome, Recorded { new: 1, folded: 0, excepted: 0 });
+        assert_eq!(db.list_alerts(&AlertFilter::default()).await.expect("list").len(), 2);
     }
 
     #[tokio::test]

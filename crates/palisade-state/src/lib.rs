@@ -6,6 +6,7 @@
 
 mod alerts;
 mod error;
+mod exceptions;
 mod role;
 mod tokens;
 
@@ -16,6 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use alerts::{AlertFilter, Recorded, StoredAlert};
 pub use error::{Error, Result};
+pub use exceptions::{EntityKind, Exception, NewException};
 pub use role::{Permission, Role};
 pub use tokens::{AuditEntry, TokenInfo};
 
@@ -67,6 +69,20 @@ const MIGRATIONS: &[&str] = &[
         disabled_at TEXT NOT NULL,
         actor       TEXT NOT NULL
     );
+",
+    r"
+    CREATE TABLE exceptions (
+        id          INTEGER PRIMARY KEY,
+        rule_id     TEXT NOT NULL,
+        entity      TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        owner       TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+    );
+    ALTER TABLE alerts ADD COLUMN exception_id INTEGER REFERENCES exceptions (id);
 ",
 ];
 

@@ -24,6 +24,9 @@ pub(crate) struct AlertsArgs {
     /// At most this many alerts.
     #[arg(long, default_value_t = 100)]
     limit: u32,
+    /// Also list alerts that an exception covers.
+    #[arg(long)]
+    all: bool,
 }
 
 /// Runs `palisade alerts`.
@@ -59,8 +62,13 @@ pub(crate) fn run(
             })
         })
         .transpose()?;
-    let filter =
-        AlertFilter { since, min_severity, rule_id: args.rule.clone(), limit: Some(args.limit) };
+    let filter = AlertFilter {
+        since,
+        min_severity,
+        rule_id: args.rule.clone(),
+        limit: Some(args.limit),
+        include_excepted: args.all,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let alerts = runtime.block_on(async {
         let db = StateDb::open(data_dir).await?;

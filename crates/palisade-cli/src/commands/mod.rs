@@ -2,6 +2,7 @@
 
 pub(crate) mod alerts;
 pub(crate) mod bench;
+pub(crate) mod exceptions;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod serve;

@@ -205,3 +205,93 @@ fn a_restart_in_the_middle_of_the_window_still_raises_the_alert_and_disabled_rul
         .send_empty();
     assert!(matches!(refused, Err(ureq::Error::StatusCode(403))), "{refused:?}");
 }
+
+#[test]
+fn exceptions_hide_what_they_cover_and_keep_it_recorded() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let data_arg = data.to_str().expect("utf-8");
+    // Without an owner or a reason there is no exception (usage error, exit 2).
+    let refused = palisade(&[
+        "--data-dir",
+        data_arg,
+        "exceptions",
+        "add",
+        "--rule",
+        "*",
+        "--ip",
+        "198.51.100.0/24",
+        "--owner",
+        "soc",
+        "--reason",
+        "",
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    let added = palisade(&[
+        "--data-dir",
+        data_arg,
+        "--format",
+        "json",
+        "exceptions",
+        "add",
+        "--rule",
+        "*",
+        "--ip",
+        "198.51.100.0/24",
+        "--owner",
+        "soc-lead",
+        "--reason",
+        "red-team exercise",
+        "--expires",
+        "1d",
+    ]);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added.stderr));
+    let exception: serde_json::Value = serde_json::from_slice(&added.stdout).expect("json");
+    let admin = token(&data, "admin");
+    let server = Server::start(&data, None);
+    // The red team (covered) and a real attacker (not covered) guess passwords.
+    let mut body = failures("198.51.100.9", 0..12);
+    body.push_str(&line(40, "Accepted password for root from 198.51.100.9 port 50000 ssh2"));
+    body.push_str(&failures("203.0.113.200", 30..42));
+    body.push_str(&line(100, "Accepted password for root from 203.0.113.200 port 50001 ssh2"));
+    assert_eq!(ingest(&server.url, &admin, &body), Ok(200));
+    wait_for(&server, &admin, CORRELATION, "203.0.113.200").expect("the real attack is listed");
+    let listed = alerts(&server, &admin);
+    let about = |alerts: &[serde_json::Value], ip: &str| {
+        alerts
+            .iter()
+            .filter(|alert| {
+                alert["entities"]["ips"].as_array().is_some_and(|ips| ips.iter().any(|v| v == ip))
+            })
+            .count()
+    };
+    assert_eq!(about(&listed, "198.51.100.9"), 0, "{listed:?}");
+    let everything: Vec<serde_json::Value> = agent()
+        .get(&format!("{}/api/v1/alerts?all=true", server.url))
+        .header("Authorization", &format!("Bearer {admin}"))
+        .call()
+        .expect("alerts answered")
+        .body_mut()
+        .read_json()
+        .expect("json");
+    let covered: Vec<&serde_json::Value> =
+        everything.iter().filter(|alert| alert["exception_id"] == exception["id"]).collect();
+    assert!(!covered.is_empty(), "covered alerts are recorded: {everything:?}");
+    assert!(covered.iter().all(|alert| about(std::slice::from_ref(alert), "198.51.100.9") == 1));
+    // Revoked over the API: the audit log has it, and it cannot be revoked twice.
+    let id = exception["id"].as_i64().expect("id");
+    let revoke = |expect: u16| {
+        let result = agent()
+            .delete(&format!("{}/api/v1/exceptions/{id}", server.url))
+            .header("Authorization", &format!("Bearer {admin}"))
+            .call();
+        match result {
+            Ok(response) => assert_eq!(response.status().as_u16(), expect),
+            Err(ureq::Error::StatusCode(code)) => assert_eq!(code, expect),
+            Err(error) => panic!("{error}"),
+        }
+    };
+    revoke(200);
+    revoke(404);
+}

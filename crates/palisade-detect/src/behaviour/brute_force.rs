@@ -800,7 +800,7 @@ mod tests {
             // and the success.
             assert_eq!(ssh_alert.evidence.len(), 21);
             assert!(
-                ssh_alert.summary.starts_with("at least 20 failed logins in 1m 16s"),
+                ssh_alert.summary.starts_with("at least 20 failed logins in 1m 30s"),
                 "{}",
                 ssh_alert.summary
             );

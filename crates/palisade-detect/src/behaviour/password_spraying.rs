@@ -81,7 +81,7 @@ impl Default for PasswordSprayingConfig {
             max_success_share: 0.3,
             cooldown: SignedDuration::from_hours(6),
             max_tracked: 5_000,
-            max_users_per_source: 100,
+            max_users_per_source: 50,
             exempt_sources: Vec::new(),
         }
     }
