@@ -120,7 +120,7 @@ fn main() -> ExitCode {
     let result: anyhow::Result<()> =
         config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
             Command::Scan(args) => commands::scan::run(&args, &globals),
-            Command::Rules(command) => commands::rules::run(&command, data_dir, &globals),
+            Command::Rules(command) => commands::rules::run(&command, data_dir, &config, &globals),
             Command::Bench(args) => commands::bench::run(&args, &globals),
             Command::Ingest(args) => commands::store::ingest(&args, data_dir, &config, &globals),
             Command::Query(args) => commands::store::query(&args, data_dir, &config, &globals),

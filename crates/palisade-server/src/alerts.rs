@@ -180,3 +180,57 @@ pub(crate) async fn revoke_exception(
         Err(ApiError::new(axum::http::StatusCode::NOT_FOUND, format!("no active exception {id}")))
     }
 }
+
+/// Body of `POST /api/v1/rules/replay`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplayRequest {
+    /// The rule's id, name or title.
+    rule: String,
+    /// Start: a span back from now (`30d`) or an RFC 3339 time; default 30 days.
+    since: Option<String>,
+    /// End: RFC 3339; default now.
+    until: Option<String>,
+}
+
+pub(crate) async fn replay(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Json(request): Json<ReplayRequest>,
+) -> Result<Json<crate::replay::ReplayReport>, ApiError> {
+    caller.require(Permission::Admin)?;
+    let since =
+        parse_since(request.since.as_deref().unwrap_or("30d")).map_err(ApiError::bad_request)?;
+    let until = match request.until.as_deref() {
+        Some(text) => text
+            .parse::<jiff::Timestamp>()
+            .map_err(|_| ApiError::bad_request("`until` must be an RFC 3339 time"))?,
+        None => jiff::Timestamp::now(),
+    };
+    let suppress = app.options.detect_suppress;
+    let rules_dir = app.store.dir().join("rules");
+    let report = crate::replay::replay(
+        &app.store,
+        &rules_dir,
+        &request.rule,
+        since,
+        until,
+        suppress,
+        |_| {},
+    )
+    .await
+    .map_err(|error| match error {
+        crate::replay::ReplayError::UnknownRule(_) => {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, error.to_string())
+        }
+        other => ApiError::internal(other),
+    })?;
+    app.db
+        .audit(
+            &caller.0.name,
+            "rules.replay",
+            serde_json::json!({ "rule": report.rule_id, "since": since.to_string(), "until": until.to_string(), "events": report.events, "alerts": report.alerts.len() }),
+        )
+        .await?;
+    Ok(Json(report))
+}

@@ -20,6 +20,7 @@ mod ingest;
 pub mod metrics;
 pub mod pipeline;
 mod query;
+pub mod replay;
 pub mod syslog;
 pub mod tail;
 pub mod tls;
@@ -58,6 +59,8 @@ pub struct ServerOptions {
     pub enricher: Arc<palisade_enrich::Enricher>,
     /// Live detection; none means events are stored without detection.
     pub detection: Option<Arc<detect::Detection>>,
+    /// The suppression window of live detection, also used by replays.
+    pub detect_suppress: jiff::SignedDuration,
 }
 
 impl Default for ServerOptions {
@@ -72,6 +75,7 @@ impl Default for ServerOptions {
             tail: tail::TailOptions::default(),
             enricher: Arc::new(palisade_enrich::Enricher::without_databases()),
             detection: None,
+            detect_suppress: jiff::SignedDuration::from_secs(3600),
         }
     }
 }
@@ -119,6 +123,7 @@ pub fn router(
         .route("/api/v1/exceptions/{id}", axum::routing::delete(alerts::revoke_exception))
         .route("/api/v1/rules", get(alerts::rules))
         .route("/api/v1/rules/reload", post(alerts::reload))
+        .route("/api/v1/rules/replay", post(alerts::replay))
         .route("/api/v1/rules/{id}/enable", post(alerts::enable))
         .route("/api/v1/rules/{id}/disable", post(alerts::disable))
         .route("/", get(compat::elastic_root))

@@ -9,7 +9,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    Array, ArrayRef, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
+    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use palisade_event::{Event, Value};
@@ -160,4 +161,127 @@ pub fn to_batch(events: &[(u64, &Event)], default_micros: i64) -> RecordBatch {
     columns.push(Arc::new(seqs.finish()));
     #[allow(clippy::expect_used)]
     RecordBatch::try_new(schema(), columns).expect("arrays match the schema")
+}
+
+/// Typed columns whose values are ECS arrays: stored joined with `,` (their values never hold
+/// one), split again when read back.
+const LIST_COLUMNS: &[&str] = &["event.category", "event.type"];
+
+fn json_value(json: &serde_json::Value) -> Option<Value> {
+    match json {
+        serde_json::Value::Array(items) => {
+            Some(Value::List(items.iter().filter_map(json_value).collect()))
+        }
+        serde_json::Value::Null => Some(Value::Null),
+        serde_json::Value::Object(_) => Some(Value::from(json.to_string())),
+        scalar => Value::from_json_scalar(scalar),
+    }
+}
+
+/// Turns rows of `SELECT * FROM events` back into events with their sequence numbers (`0`
+/// for rows of segments older than the `_seq` column), so that detection can run over stored
+/// history (`palisade rules replay`). Typed columns and `_source` give back every field; a
+/// list in a typed column other than `event.category` and `event.type` comes back as the
+/// joined text it was stored as.
+#[must_use]
+pub fn from_batch(batch: &RecordBatch) -> Vec<(u64, Event)> {
+    let schema = batch.schema();
+    let column = |name: &str| schema.index_of(name).ok().map(|idx| batch.column(idx));
+    let times = column(TIMESTAMP)
+        .and_then(|array| array.as_any().downcast_ref::<TimestampMicrosecondArray>().cloned());
+    let seqs = column(SEQ).and_then(|array| array.as_any().downcast_ref::<Int64Array>().cloned());
+    let sources =
+        column(SOURCE).and_then(|array| array.as_any().downcast_ref::<StringArray>().cloned());
+    let strings: Vec<(&str, Option<StringArray>)> = STRING_COLUMNS
+        .iter()
+        .map(|name| {
+            (*name, column(name).and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned()))
+        })
+        .collect();
+    let ints: Vec<(&str, Option<Int64Array>)> = INT_COLUMNS
+        .iter()
+        .map(|name| {
+            (*name, column(name).and_then(|a| a.as_any().downcast_ref::<Int64Array>().cloned()))
+        })
+        .collect();
+    (0..batch.num_rows())
+        .map(|row| {
+            let mut fields: Vec<(Box<str>, Value)> = Vec::new();
+            for (name, array) in &strings {
+                let Some(array) = array else { continue };
+                if array.is_null(row) {
+                    continue;
+                }
+                let text = array.value(row);
+                let value = if LIST_COLUMNS.contains(name) {
+                    Value::List(text.split(',').map(Value::from).collect())
+                } else {
+                    Value::from(text)
+                };
+                fields.push(((*name).into(), value));
+            }
+            for (name, array) in &ints {
+                if let Some(array) = array
+                    && !array.is_null(row)
+                {
+                    fields.push(((*name).into(), Value::Int(array.value(row))));
+                }
+            }
+            if let Some(sources) = &sources
+                && !sources.is_null(row)
+                && let Ok(serde_json::Value::Object(map)) =
+                    serde_json::from_str::<serde_json::Value>(sources.value(row))
+            {
+                for (name, json) in &map {
+                    if let Some(value) = json_value(json) {
+                        fields.push((name.as_str().into(), value));
+                    }
+                }
+            }
+            let mut event = Event::from_fields(fields);
+            if let Some(times) = &times
+                && !times.is_null(row)
+            {
+                event.set_timestamp(
+                    palisade_event::Timestamp::from_microsecond(times.value(row)).ok(),
+                );
+            }
+            let seq = seqs
+                .as_ref()
+                .filter(|array| !array.is_null(row))
+                .map_or(0, |array| u64::try_from(array.value(row)).unwrap_or(0));
+            (seq, event)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_come_back_from_their_rows() {
+        let mut event = Event::from_fields(vec![
+            (
+                "event.category".into(),
+                Value::List(vec![Value::from("authentication"), Value::from("session")]),
+            ),
+            ("event.outcome".into(), Value::from("failure")),
+            ("source.ip".into(), Value::from("198.51.100.4")),
+            ("source.port".into(), Value::Int(2222)),
+            ("destination.port".into(), Value::from("not a port")),
+            ("EventID".into(), Value::Int(4625)),
+            (
+                "related.ip".into(),
+                Value::List(vec![Value::from("198.51.100.4"), Value::from("10.0.0.1")]),
+            ),
+            ("nested.flag".into(), Value::Bool(true)),
+        ]);
+        event.set_timestamp(palisade_event::Timestamp::from_second(1_800_000_000).ok());
+        let batch = to_batch(&[(42, &event)], 0);
+        let back = from_batch(&batch);
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].0, 42);
+        assert_eq!(back[0].1, event);
+    }
 }

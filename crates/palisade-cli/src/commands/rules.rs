@@ -30,6 +30,22 @@ pub(crate) enum RulesCommand {
         /// The rule's id.
         id: String,
     },
+    /// Run one rule over stored history and report the alerts it would have raised (nothing
+    /// is written; the server must not be running on the data directory).
+    Replay(ReplayArgs),
+}
+
+/// Arguments of `palisade rules replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The rule's id, name or title, or a behaviour detector's id (`palisade.brute_force`).
+    rule: String,
+    /// Start of the range: a span back from now (`30d`, `12h`) or an RFC 3339 time.
+    #[arg(long, default_value = "30d")]
+    since: String,
+    /// End of the range (RFC 3339); default now.
+    #[arg(long)]
+    until: Option<String>,
 }
 
 /// Arguments of `palisade rules import`.
@@ -62,6 +78,7 @@ pub(crate) struct LintArgs {
 pub(crate) fn run(
     command: &RulesCommand,
     data_dir: &std::path::Path,
+    config: &crate::config::Config,
     globals: &Globals,
 ) -> anyhow::Result<()> {
     match command {
@@ -70,7 +87,104 @@ pub(crate) fn run(
         RulesCommand::List => list(data_dir, globals),
         RulesCommand::Disable { id } => switch(data_dir, id, false, globals),
         RulesCommand::Enable { id } => switch(data_dir, id, true, globals),
+        RulesCommand::Replay(args) => replay(args, data_dir, config, globals),
     }
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn replay(
+    args: &ReplayArgs,
+    data_dir: &std::path::Path,
+    config: &crate::config::Config,
+    globals: &Globals,
+) -> anyhow::Result<()> {
+    let usage = |message: String| anyhow::Error::new(Exit::Usage(anyhow::anyhow!(message)));
+    let time = |text: &str, flag: &str| -> anyhow::Result<jiff::Timestamp> {
+        if let Ok(time) = text.parse::<jiff::Timestamp>() {
+            return Ok(time);
+        }
+        let span = palisade_detect::correlation::parse_timespan(text)
+            .map_err(|message| usage(format!("{flag}: {message}")))?;
+        jiff::Timestamp::now().checked_sub(span).map_err(|error| usage(error.to_string()))
+    };
+    let since = time(&args.since, "--since")?;
+    let until = match &args.until {
+        Some(text) => text
+            .parse::<jiff::Timestamp>()
+            .map_err(|_| usage("--until must be an RFC 3339 time".to_owned()))?,
+        None => jiff::Timestamp::now(),
+    };
+    let suppress =
+        config.detect_options()?.map_or(jiff::SignedDuration::from_secs(3600), |o| o.suppress);
+    let store = crate::commands::store::open_with(data_dir, config.store_config()?)?;
+    let bar = if globals.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    bar.set_message("events read");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let report = runtime
+        .block_on(palisade_server::replay::replay(
+            &store,
+            &data_dir.join("rules"),
+            &args.rule,
+            since,
+            until,
+            suppress,
+            |events| bar.set_position(events),
+        ))
+        .map_err(|error| match error {
+            palisade_server::replay::ReplayError::UnknownRule(_) => usage(error.to_string()),
+            other => anyhow::Error::new(other),
+        })?;
+    bar.finish_and_clear();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match globals.format.unwrap_or(Format::Table) {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report)?;
+            writeln!(out)?;
+        }
+        Format::Jsonl | Format::Csv => {
+            for alert in &report.alerts {
+                serde_json::to_writer(&mut out, alert)?;
+                writeln!(out)?;
+            }
+        }
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<20} {:<20} {:<13} {:>5} {:>8}  summary",
+                "first seen", "last seen", "severity", "count", "evidence"
+            )?;
+            for alert in &report.alerts {
+                writeln!(
+                    out,
+                    "{:<20} {:<20} {:<13} {:>5} {:>8}  {}",
+                    alert.first_seen.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                    alert.last_seen.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                    alert.severity.as_str(),
+                    alert.count,
+                    alert.evidence.len(),
+                    escape_terminal(&alert.summary),
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    if !globals.quiet {
+        eprintln!(
+            "{} ({}): {} alerts from {} events between {} and {}",
+            escape_terminal(&report.title),
+            report.kind,
+            report.alerts.len(),
+            report.events,
+            report.since,
+            report.until
+        );
+    }
+    Ok(())
 }
 
 /// Copies rule files under `DATA_DIR/rules/<name>/`, keeping their relative paths, after

@@ -157,6 +157,7 @@ pub(crate) fn run(
             );
         }
         if let Some(detect_options) = detect_options {
+            options.detect_suppress = detect_options.suppress;
             let (detection, report) =
                 palisade_server::detect::Detection::start(data_dir, db.clone(), detect_options)
                     .await
