@@ -104,6 +104,12 @@ impl Detector {
         self.engine.stats()
     }
 
+    /// Open correlation groups.
+    #[must_use]
+    pub fn open_groups(&self) -> usize {
+        self.engine.open_groups()
+    }
+
     /// Replaces the rules (a reload), keeping open correlation windows whose rule is unchanged.
     pub fn replace_rules(&mut self, rules: RuleSet) {
         let correlations = CorrelationSet::compile(&rules);

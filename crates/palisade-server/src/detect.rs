@@ -14,7 +14,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::metrics::DetectMetrics;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_detect::correlation::EngineConfig;
@@ -64,7 +66,9 @@ pub struct LoadReport {
 /// Live detection, shared by every input's pipeline.
 pub struct Detection {
     detector: Mutex<Detector>,
-    alerts: SyncSender<Vec<Alert>>,
+    /// Alerts with the time their events entered the pipeline.
+    alerts: SyncSender<(Vec<Alert>, Instant)>,
+    metrics: DetectMetrics,
     rules_dir: PathBuf,
     state_path: PathBuf,
     db: StateDb,
@@ -169,9 +173,11 @@ impl Detection {
         }
         // A few seconds of alerts at a high rate; when full, inputs wait.
         let (sender, receiver) = sync_channel(1024);
+        let metrics = DetectMetrics::default();
         let detection = Arc::new(Self {
             detector: Mutex::new(detector),
             alerts: sender,
+            metrics: metrics.clone(),
             rules_dir,
             state_path,
             db: db.clone(),
@@ -180,9 +186,15 @@ impl Detection {
         let suppress = options.suppress;
         std::thread::Builder::new()
             .name("alert-writer".into())
-            .spawn(move || write_alerts(&receiver, &db, &handle, suppress))?;
+            .spawn(move || write_alerts(&receiver, &db, &handle, suppress, &metrics))?;
         tokio::spawn(clock(Arc::clone(&detection), options.checkpoint_every));
         Ok((detection, report))
+    }
+
+    /// Its metrics, for `/metrics`.
+    #[must_use]
+    pub fn metrics(&self) -> &DetectMetrics {
+        &self.metrics
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Detector> {
@@ -207,22 +219,30 @@ impl Detection {
             .collect()
     }
 
-    /// Step 2 on stored events; queues the alerts for the writer (waits when it is behind).
-    /// Blocking.
-    pub fn process(&self, events: &[(EventId, Event, Vec<u32>)]) {
+    /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts
+    /// for the writer (waits when it is behind). Blocking.
+    pub fn process(&self, events: &[(EventId, Event, Vec<u32>)], received: Instant) {
         let now = Timestamp::now();
         let alerts: Vec<Alert> = {
             let mut detector = self.lock();
-            events
+            let alerts = events
                 .iter()
                 .flat_map(|(id, event, hits)| detector.process(event, *id, hits, now))
-                .collect()
+                .collect();
+            let stats = detector.correlation_stats();
+            self.metrics.late.set(i64::try_from(stats.late).unwrap_or(i64::MAX));
+            alerts
         };
-        self.send(alerts);
+        self.metrics.examined.inc_by(events.len() as u64);
+        self.send(alerts, received);
     }
 
-    fn send(&self, alerts: Vec<Alert>) {
-        if !alerts.is_empty() && self.alerts.send(alerts).is_err() {
+    fn send(&self, alerts: Vec<Alert>, received: Instant) {
+        if alerts.is_empty() {
+            return;
+        }
+        self.metrics.raised.inc_by(alerts.len() as u64);
+        if self.alerts.send((alerts, received)).is_err() {
             tracing::error!("the alert writer stopped; alerts are not recorded");
         }
     }
@@ -289,8 +309,13 @@ async fn clock(detection: Arc<Detection>, checkpoint_every: Duration) {
             last_checkpoint = tokio::time::Instant::now();
         }
         let result = tokio::task::spawn_blocking(move || {
-            let alerts = detection.lock().advance(Timestamp::now());
-            detection.send(alerts);
+            let started = Instant::now();
+            let (alerts, groups) = {
+                let mut detector = detection.lock();
+                (detector.advance(Timestamp::now()), detector.open_groups())
+            };
+            detection.metrics.open_groups.set(i64::try_from(groups).unwrap_or(i64::MAX));
+            detection.send(alerts, started);
             if save { detection.checkpoint() } else { Ok(()) }
         })
         .await;
@@ -304,15 +329,21 @@ async fn clock(detection: Arc<Detection>, checkpoint_every: Duration) {
 
 /// The alert writer: records queued alerts in batches, retrying while the database fails.
 fn write_alerts(
-    receiver: &Receiver<Vec<Alert>>,
+    receiver: &Receiver<(Vec<Alert>, Instant)>,
     db: &StateDb,
     handle: &tokio::runtime::Handle,
     suppress: SignedDuration,
+    metrics: &DetectMetrics,
 ) {
-    while let Ok(mut batch) = receiver.recv() {
+    while let Ok((mut batch, received)) = receiver.recv() {
+        // Each alert's arrival time, for the latency histogram once committed.
+        let mut arrivals = vec![received; batch.len()];
         while batch.len() < 10_000 {
             match receiver.try_recv() {
-                Ok(more) => batch.extend(more),
+                Ok((more, received)) => {
+                    arrivals.extend(std::iter::repeat_n(received, more.len()));
+                    batch.extend(more);
+                }
                 Err(_) => break,
             }
         }
@@ -325,6 +356,10 @@ fn write_alerts(
                         folded = recorded.folded,
                         "alerts recorded"
                     );
+                    metrics.recorded.inc_by(batch.len() as u64);
+                    for arrival in &arrivals {
+                        metrics.latency.observe(arrival.elapsed().as_secs_f64());
+                    }
                     break;
                 }
                 Err(error) => {

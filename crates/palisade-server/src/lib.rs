@@ -164,7 +164,11 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let metrics = Arc::new(Metrics::default());
+    let mut metrics = Metrics::default();
+    if let Some(detection) = &options.detection {
+        metrics.register_detection(detection.metrics());
+    }
+    let metrics = Arc::new(metrics);
     let mut tasks = vec![tokio::spawn(retention_loop(
         Arc::clone(&store),
         options.retention.clone(),

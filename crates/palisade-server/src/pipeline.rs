@@ -38,6 +38,7 @@ impl Pipeline {
     /// # Errors
     /// The store's append error.
     pub fn append(&self, mut events: Vec<Event>) -> palisade_store::Result<(u64, u64)> {
+        let received = std::time::Instant::now();
         for event in &mut events {
             self.enricher.enrich(event);
         }
@@ -60,7 +61,7 @@ impl Pipeline {
                 .into_iter()
                 .map(|(idx, event, hits)| (first + idx as u64, event, hits))
                 .collect();
-            detection.process(&stored);
+            detection.process(&stored, received);
         }
         Ok((first, last))
     }

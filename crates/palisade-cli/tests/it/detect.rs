@@ -132,7 +132,22 @@ fn password_guessing_then_success_raises_alerts_that_cite_stored_events() {
             .is_some_and(|ips| ips.iter().any(|v| v == "192.0.2.33"))),
         "the user who mistyped raises nothing: {all:?}"
     );
-    // Terminal escapes in log content never reach `palisade alerts` output raw.
+    // The latency from ingest to committed alert is measured for every alert recorded.
+    let metrics = agent()
+        .get(&format!("{}/metrics", server.url))
+        .header("Authorization", &format!("Bearer {admin}"))
+        .call()
+        .expect("metrics answered")
+        .body_mut()
+        .read_to_string()
+        .expect("text");
+    let recorded = metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("palisade_detect_alert_latency_seconds_count "))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    assert!(recorded >= 2, "{metrics}");
+    assert!(metrics.contains("palisade_detect_examined_total"), "{metrics}");
     let listed =
         palisade(&["--data-dir", data.to_str().expect("utf-8"), "alerts", "--format", "json"]);
     assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
