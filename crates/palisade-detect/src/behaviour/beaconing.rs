@@ -15,11 +15,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
-use jiff::Timestamp;
-use palisade_event::{Event, Value};
+use jiff::{SignedDuration, Timestamp};
+use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number, text};
+use super::util::{
+    self, Network, evict_least_recent, has, ip, is_internal, non_negative, number, text,
+};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -50,16 +52,21 @@ pub struct BeaconingConfig {
     /// still counts as regular. Uniform jitter of ±j gives about j/2, so 0.15 catches implants
     /// with up to about 30 % jitter, while human browsing sits around 0.5 to 1.
     pub max_dispersion: f64,
-    /// Shortest median interval that counts, in seconds: faster is streaming or polling by an
-    /// open application, not a check-in.
-    pub min_period_secs: f64,
-    /// Longest median interval that counts, in seconds.
-    pub max_period_secs: f64,
-    /// Connections to the same destination closer than this many seconds to the last recorded
-    /// contact are the same contact (a browser's parallel connections, an implant's burst).
-    pub merge_secs: f64,
-    /// Seconds after an alert during which the same pair does not alert again.
-    pub cooldown_secs: u64,
+    /// Shortest median interval that counts: faster is streaming or polling by an open
+    /// application, not a check-in.
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub min_period: SignedDuration,
+    /// Longest median interval that counts.
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub max_period: SignedDuration,
+    /// Connections to the same destination closer than this to the last recorded contact are
+    /// the same contact (a browser's parallel connections, an implant's burst).
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub merge: SignedDuration,
+    /// After an alert, the same pair does not alert again until this much event time has
+    /// passed.
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub cooldown: SignedDuration,
     /// Destination ports never considered, as `PORT` or `PORT/TRANSPORT` (`123/udp`: NTP
     /// clients are as regular as any implant). A `PORT/TRANSPORT` entry also matches events
     /// that do not say their transport.
@@ -91,10 +98,10 @@ impl Default for BeaconingConfig {
             history: 48,
             min_intervals: 12,
             max_dispersion: 0.15,
-            min_period_secs: 10.0,
-            max_period_secs: 6.0 * 3_600.0,
-            merge_secs: 2.0,
-            cooldown_secs: 86_400,
+            min_period: SignedDuration::from_secs(10),
+            max_period: SignedDuration::from_hours(6),
+            merge: SignedDuration::from_secs(2),
+            cooldown: SignedDuration::from_hours(24),
             allowed_ports: vec!["123/udp".into()],
             allowed_destinations: vec![
                 "pool.ntp.org".into(),
@@ -285,7 +292,7 @@ impl Beaconing {
             None => {
                 self.state.links.insert(key, Link { domain: domain.to_owned(), last_seen: now });
                 let max = self.config.max_pairs;
-                evict(&mut self.state.links, max, |link| link.last_seen);
+                evict_least_recent(&mut self.state.links, max, |link| link.last_seen);
             }
         }
     }
@@ -300,7 +307,7 @@ impl Beaconing {
         if !self.state.destinations.contains_key(destination) {
             self.state.destinations.insert(destination.to_owned(), Destination::default());
             let max = self.config.max_pairs;
-            evict(&mut self.state.destinations, max, |entry| entry.last_seen);
+            evict_least_recent(&mut self.state.destinations, max, |entry| entry.last_seen);
         }
         let Some(entry) = self.state.destinations.get_mut(destination) else { return 0 };
         entry.last_seen = now;
@@ -365,7 +372,7 @@ impl Behaviour for Beaconing {
             .map(|port| port as u16);
 
         let history = self.config.history.max(3);
-        let merge_ms = finite_or(self.config.merge_secs, 0.0).max(0.0) * 1_000.0;
+        let merge_ms = non_negative(self.config.merge).as_secs_f64() * 1_000.0;
         if !self.state.pairs.contains_key(&key) {
             self.state.pairs.insert(
                 key.clone(),
@@ -379,7 +386,7 @@ impl Behaviour for Beaconing {
                 },
             );
             let max = self.config.max_pairs;
-            evict(&mut self.state.pairs, max, |pair| pair.last_seen);
+            evict_least_recent(&mut self.state.pairs, max, |pair| pair.last_seen);
         }
         let Some(pair) = self.state.pairs.get_mut(&key) else { return Vec::new() };
         pair.last_seen = pair.last_seen.max(now);
@@ -393,7 +400,7 @@ impl Behaviour for Beaconing {
         }
 
         let cooldown_ms =
-            i64::try_from(self.config.cooldown_secs).unwrap_or(i64::MAX).saturating_mul(1_000);
+            i64::try_from(non_negative(self.config.cooldown).as_millis()).unwrap_or(i64::MAX);
         if pair.last_alert.is_some_and(|last| now.saturating_sub(last) < cooldown_ms) {
             return Vec::new();
         }
@@ -412,8 +419,8 @@ impl Behaviour for Beaconing {
             return Vec::new();
         }
         let Some(regularity) = Regularity::of(&intervals) else { return Vec::new() };
-        let in_range = regularity.median >= self.config.min_period_secs
-            && regularity.median <= self.config.max_period_secs;
+        let in_range = regularity.median >= self.config.min_period.as_secs_f64()
+            && regularity.median <= self.config.max_period.as_secs_f64();
         // A NaN setting compares false: it disables the detector rather than firing on all.
         let regular = regularity.dispersion <= self.config.max_dispersion;
         if !in_range || !regular {
@@ -467,9 +474,9 @@ impl Behaviour for Beaconing {
             }
         }
         let max = self.config.max_pairs;
-        evict(&mut state.pairs, max, |pair| pair.last_seen);
-        evict(&mut state.destinations, max, |entry| entry.last_seen);
-        evict(&mut state.links, max, |link| link.last_seen);
+        evict_least_recent(&mut state.pairs, max, |pair| pair.last_seen);
+        evict_least_recent(&mut state.destinations, max, |entry| entry.last_seen);
+        evict_least_recent(&mut state.links, max, |link| link.last_seen);
         self.state = state;
         Ok(())
     }
@@ -568,18 +575,6 @@ fn duration_text(seconds: f64) -> String {
     }
 }
 
-fn finite_or(value: f64, fallback: f64) -> f64 {
-    if value.is_finite() { value } else { fallback }
-}
-
-fn ip(event: &Event, field: &str) -> Option<IpAddr> {
-    let value = match event.get(field)? {
-        Value::List(items) => items.first()?,
-        other => other,
-    };
-    value.to_text()?.trim().parse().ok()
-}
-
 /// A domain as compared: lower case, without the root's trailing dot.
 fn normalise_domain(domain: &str) -> String {
     let domain = domain.trim();
@@ -599,88 +594,9 @@ fn parse_port_rule(entry: &str) -> Option<PortRule> {
     Some(PortRule { port, transport })
 }
 
-/// True for addresses that are not routed on the internet as somebody else's: private
-/// (RFC 1918), loopback, link-local, shared address space (RFC 6598, carrier-grade NAT),
-/// unique-local IPv6 (`fc00::/7`) and unspecified.
-fn is_internal(address: IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => {
-            let [first, second, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || (first == 100 && (64..128).contains(&second))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-        }
-    }
-}
-
-/// An IP network (`192.0.2.0/24`, `2001:db8::/32`, or one address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Network {
-    address: IpAddr,
-    prefix: u8,
-}
-
-impl Network {
-    fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => (address.trim().parse::<IpAddr>().ok()?, Some(prefix)),
-            None => (text.parse::<IpAddr>().ok()?, None),
-        };
-        let width = if address.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(prefix) => prefix.trim().parse::<u8>().ok().filter(|prefix| *prefix <= width)?,
-            None => width,
-        };
-        Some(Self { address, prefix })
-    }
-
-    fn contains(&self, address: IpAddr) -> bool {
-        match (self.address, address) {
-            (IpAddr::V4(network), IpAddr::V4(address)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(network) & mask == u32::from(address) & mask
-            }
-            (IpAddr::V6(network), IpAddr::V6(address)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(network) & mask == u128::from(address) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// Drops the least recently seen entries once `map` is over `max`: an eighth of `max` at a
-/// time, so the sort is paid rarely.
-fn evict<V>(map: &mut HashMap<String, V>, max: usize, last_seen: impl Fn(&V) -> i64) {
-    let max = max.max(1);
-    if map.len() <= max {
-        return;
-    }
-    let target = max - max / 8;
-    let mut by_age: Vec<(i64, String)> =
-        map.iter().map(|(key, value)| (last_seen(value), key.clone())).collect();
-    by_age.sort_unstable();
-    let excess = map.len().saturating_sub(target);
-    for (_, key) in by_age.into_iter().take(excess) {
-        map.remove(&key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use palisade_event::Value;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -1059,7 +975,7 @@ mod tests {
     #[test]
     fn odd_input_does_not_panic() {
         let mut detector = Beaconing::new(BeaconingConfig {
-            merge_secs: f64::NAN,
+            merge: SignedDuration::from_secs(-2),
             max_dispersion: f64::NAN,
             allowed_ports: vec!["x".into()],
             allowed_destinations: vec!["10.0.0.0/99".into(), String::new()],

@@ -25,7 +25,8 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number, text};
+use super::login::{self, Outcome, SAME_ATTEMPT};
+use super::util::{self, drop_least_recent, non_negative, within};
 use super::{Behaviour, BehaviourMeta};
 use crate::alert::MAX_ENTITIES;
 use crate::{Alert, EventId, Result, Severity};
@@ -40,11 +41,7 @@ static META: BehaviourMeta = BehaviourMeta {
 /// The version of the saved state; a state of another version does not decode.
 const STATE_VERSION: u32 = 1;
 
-/// Two failures of one connection (same host and process id) this close together are one
-/// attempt: sshd logs a failed password twice, once itself and once through `pam_unix`.
-const SAME_ATTEMPT: SignedDuration = SignedDuration::from_secs(1);
-
-/// Settings of `[detect.brute_force]`.
+/// Settings of `[detect.behaviour.brute_force]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BruteForceConfig {
@@ -52,18 +49,18 @@ pub struct BruteForceConfig {
     /// success suspicious. A user who mistypes a password two or three times stays below it.
     pub failures: usize,
     /// How far back from the success failures are counted.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub window: SignedDuration,
     /// The last failure must be at most this long before the success: a success long after
     /// the guessing stopped is more likely the owner coming back.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub success_within: SignedDuration,
     /// For a source address, the smallest share (0 to 1) of its login attempts in `window`
     /// that must have failed. A gateway that many people log in through has mostly successes
     /// even when it also has many failures; an attacker has almost only failures.
     pub min_failure_share: f64,
     /// After an alert for a target, no new alert for it until this much event time has passed.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// At most this many users-on-hosts and this many source addresses are followed (each);
     /// past it the least recently seen are forgotten.
@@ -325,13 +322,7 @@ impl BruteForce {
             map.retain(|_, track| track.last_seen.is_some_and(|seen| within(now, seen, keep_for)));
             if map.len() > max {
                 // Down to 90% at once, so that eviction is paid for once per many events.
-                let target = max - max / 10;
-                let mut by_age: Vec<(Option<Timestamp>, String)> =
-                    map.iter().map(|(key, track)| (track.last_seen, key.clone())).collect();
-                by_age.sort_unstable();
-                for (_, key) in by_age.into_iter().take(map.len().saturating_sub(target)) {
-                    map.remove(&key);
-                }
+                drop_least_recent(map, max - max / 10, |track| track.last_seen);
             }
         }
     }
@@ -381,37 +372,13 @@ impl Track {
     }
 }
 
-/// True when `then` is no more than `span` away from `now`, in either direction.
-fn within(now: Timestamp, then: Timestamp, span: SignedDuration) -> bool {
-    now.duration_since(then).abs() <= span
-}
-
-/// Reads a duration such as `"90s"`, `"10m"`, `"12h"` or `"7d"`. `SignedDuration` alone
-/// refuses days, because a calendar day is not always 24 hours; for a detector's window it
-/// may as well be, and the rest of the configuration file writes durations in days.
-fn duration_with_days<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<SignedDuration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    if let Ok(duration) = text.parse::<SignedDuration>() {
-        return Ok(duration);
-    }
-    let span: jiff::Span = text.parse().map_err(serde::de::Error::custom)?;
-    span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(serde::de::Error::custom)
-}
-
-/// A configured duration, with a negative one read as zero.
-fn non_negative(duration: SignedDuration) -> SignedDuration {
-    if duration.is_negative() { SignedDuration::ZERO } else { duration }
-}
-
 impl Behaviour for BruteForce {
     fn meta(&self) -> &BehaviourMeta {
         &META
     }
 
     fn wants(&self, event: &Event) -> bool {
-        outcome(event).is_some()
+        login::outcome(event).is_some()
     }
 
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {
@@ -459,46 +426,6 @@ impl Behaviour for BruteForce {
     }
 }
 
-/// How a login ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Success,
-    Failure,
-}
-
-/// The outcome of a login event: ECS `event.category: authentication` with `event.outcome`,
-/// or a Windows Security log event (4624 success, 4625 and 4771 failure, 4776 by its status).
-fn outcome(event: &Event) -> Option<Outcome> {
-    if has(event, "event.category", "authentication") {
-        if has(event, "event.outcome", "success") {
-            return Some(Outcome::Success);
-        }
-        if has(event, "event.outcome", "failure") {
-            return Some(Outcome::Failure);
-        }
-    }
-    let event_id = number(event, "EventID")?;
-    if let Some(channel) = text(event, "Channel")
-        && !channel.eq_ignore_ascii_case("Security")
-    {
-        return None;
-    }
-    // `as` saturates, and NaN becomes 0: odd values land on no event id.
-    #[allow(clippy::cast_possible_truncation)]
-    match event_id as i64 {
-        4624 => Some(Outcome::Success),
-        4625 | 4771 => Some(Outcome::Failure),
-        4776 => {
-            // The NTLM validation's status: 0x0 when the credentials were good.
-            let status = text(event, "Status")?;
-            let status = status.trim().trim_start_matches("0x").trim_start_matches("0X");
-            let good = !status.is_empty() && status.bytes().all(|byte| byte == b'0');
-            Some(if good { Outcome::Success } else { Outcome::Failure })
-        }
-        _ => None,
-    }
-}
-
 /// What the detector needs from one login event.
 #[derive(Debug)]
 struct Login {
@@ -514,21 +441,11 @@ struct Login {
 
 impl Login {
     fn read(event: &Event) -> Option<Self> {
-        let outcome = outcome(event)?;
-        let user = text(event, "user.name")
-            .or_else(|| text(event, "TargetUserName"))
-            .map(|user| user.trim().to_lowercase());
-        let host = ["host.name", "Computer", "host.hostname", "observer.hostname"]
-            .iter()
-            .find_map(|field| text(event, field))
-            .map(|host| host.trim().to_lowercase());
-        let source_ip = ["source.ip", "IpAddress"]
-            .iter()
-            .find_map(|field| text(event, field)?.trim().parse::<IpAddr>().ok())
-            .map(|ip| ip.to_canonical());
-        let connection = number(event, "process.pid")
-            .filter(|pid| pid.is_finite())
-            .map(|pid| connection_tag(host.as_deref().unwrap_or(""), pid));
+        let outcome = login::outcome(event)?;
+        let user = login::user(event);
+        let host = login::host(event);
+        let source_ip = login::source_ip(event);
+        let connection = login::connection(event, host.as_deref());
         Some(Self {
             outcome,
             user,
@@ -543,19 +460,6 @@ impl Login {
         let user = self.user.as_ref()?;
         Some(format!("{}\u{1f}{user}", self.host.as_deref().unwrap_or("")))
     }
-}
-
-/// A stable hash (FNV-1a) of a host and a process id: saved with the state, so it must not
-/// depend on a per-process random seed.
-fn connection_tag(host: &str, pid: f64) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    #[allow(clippy::cast_possible_truncation)] // a pid that does not fit is garbage anyway
-    let pid = pid as i64;
-    for byte in host.bytes().chain([0]).chain(pid.to_le_bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]
@@ -924,9 +828,9 @@ mod tests {
     fn ntlm_validation_status_decides_the_outcome() {
         let mut event = windows(4776, "bob", "-", "DC01");
         event.insert("Status", Value::from("0xc000006a"));
-        assert_eq!(outcome(&event), Some(Outcome::Failure));
+        assert_eq!(login::outcome(&event), Some(Outcome::Failure));
         event.insert("Status", Value::from("0x0"));
-        assert_eq!(outcome(&event), Some(Outcome::Success));
+        assert_eq!(login::outcome(&event), Some(Outcome::Success));
     }
 
     #[test]

@@ -19,7 +19,8 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{number, text};
+use super::util::{self, Elapsed, drop_least_recent, querying_host, text, under_suffix};
+pub use super::util::{RegisteredDomain, registered_domain};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -38,13 +39,13 @@ const STATE_VERSION: u32 = 1;
 /// are enough to show it.
 const EVIDENCE_PER_DOMAIN: usize = 4;
 
-/// Settings of `[detect.dga_domain]`.
+/// Settings of `[detect.behaviour.dga_domain]`.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DgaDomainConfig {
     /// How far back the distinct suspicious domains of one host are counted. A generator
     /// walks through its list in minutes; an hour also catches one that sleeps between tries.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub window: SignedDuration,
     /// Distinct suspicious registered domains one host must look up within `window` to raise
     /// an alert. One odd name is a typo or an unusual brand; several in a row are a pattern.
@@ -61,7 +62,7 @@ pub struct DgaDomainConfig {
     pub min_label_len: usize,
     /// After an alert for a host, no new alert for it until this much event time has passed;
     /// one infection is one alert, not one per batch of lookups.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// Domain suffixes never scored: cloud and CDN infrastructure whose names are random by
     /// design, and reverse-lookup zones. Setting this replaces the defaults.
@@ -128,29 +129,6 @@ const DEFAULT_ALLOW_SUFFIXES: &[&str] = &[
     "in-addr.arpa",
     "ip6.arpa",
 ];
-
-/// Second-level public suffixes common enough to matter (`co.uk`, `com.au`...): under them
-/// the registered domain has three labels, not two. A small list on purpose: a name under a
-/// suffix missing here is scored on the suffix's label, which is short or a word, so the
-/// mistake makes the detector quieter, never noisier.
-const SECOND_LEVEL_SUFFIXES: &[&str] = &[
-    "ac.uk", "co.uk", "gov.uk", "ltd.uk", "me.uk", "net.uk", "org.uk", "plc.uk", "sch.uk",
-    "com.au", "net.au", "org.au", "edu.au", "gov.au", "asn.au", "id.au", "co.nz", "net.nz",
-    "org.nz", "govt.nz", "ac.nz", "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "co.kr", "or.kr",
-    "ac.kr", "go.kr", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "com.hk", "org.hk",
-    "com.tw", "org.tw", "edu.tw", "com.sg", "edu.sg", "com.my", "co.in", "net.in", "org.in",
-    "gov.in", "ac.in", "co.za", "org.za", "gov.za", "ac.za", "com.br", "net.br", "org.br",
-    "gov.br", "com.mx", "org.mx", "gob.mx", "com.ar", "gob.ar", "com.co", "com.pe", "com.ve",
-    "com.ec", "com.tr", "gov.tr", "edu.tr", "com.ua", "co.il", "org.il", "ac.il", "gov.il",
-    "com.pl", "co.id", "or.id", "ac.id", "go.id", "com.ph", "com.vn", "com.pk", "com.sa", "com.eg",
-    "com.ng", "co.ke", "co.th", "in.th", "ac.th", "go.th", "co.at", "or.at", "com.gr", "com.cy",
-    "com.mt", "co.hu", "com.ru", "org.ru", "spb.ru", "msk.ru",
-];
-
-/// Top-level names that never reach the public DNS: a generated name under them is a lab
-/// or a misconfiguration, not a command-and-control hunt.
-const PRIVATE_TLDS: &[&str] =
-    &["local", "localhost", "internal", "lan", "home", "corp", "localdomain", "intranet", "test"];
 
 /// Letter pairs that occur at least twice in a list of about 4,500 common English words and
 /// popular domain-name tokens written for this detector; row `a` lists the letters that
@@ -288,46 +266,6 @@ pub fn label_score(label: &str) -> f64 {
     letter_view.max(mixed_view)
 }
 
-/// A queried name cut at its public suffix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RegisteredDomain<'a> {
-    /// The registered domain (`example.co.uk`).
-    pub domain: &'a str,
-    /// Its first label, the part its owner chose (`example`).
-    pub label: &'a str,
-}
-
-/// Cuts a lower-case name without a trailing dot to its registered domain, with the small
-/// built-in suffix list. `None` for single-label names, private top-level names, numeric
-/// top-level labels (an address, not a name) and names that are a suffix themselves.
-#[must_use]
-pub fn registered_domain(name: &str) -> Option<RegisteredDomain<'_>> {
-    let mut labels = name.rsplit('.');
-    let tld = labels.next()?;
-    let second = labels.next()?;
-    if tld.is_empty() || second.is_empty() {
-        return None;
-    }
-    if !tld.bytes().all(|byte| byte.is_ascii_alphabetic() || byte == b'-') {
-        return None;
-    }
-    if PRIVATE_TLDS.contains(&tld) {
-        return None;
-    }
-    let suffix_len = tld.len() + 1 + second.len();
-    let suffix = &name[name.len() - suffix_len..];
-    let (label, domain_len) = if SECOND_LEVEL_SUFFIXES.contains(&suffix) {
-        let third = labels.next()?;
-        (third, suffix_len + 1 + third.len())
-    } else {
-        (second, suffix_len)
-    };
-    if label.is_empty() {
-        return None;
-    }
-    Some(RegisteredDomain { domain: &name[name.len() - domain_len..], label })
-}
-
 /// The queried name, lower-cased, without its trailing dot; `None` when it is not a
 /// plausible host name (too long, or with bytes a host name cannot hold).
 fn query_name(event: &Event) -> Option<String> {
@@ -341,42 +279,12 @@ fn query_name(event: &Event) -> Option<String> {
     plausible.then_some(name)
 }
 
-/// The host that asked. Sysmon's DNS event (22) is written on the asking computer; a
-/// resolver or sensor log names the client by address. An answer seen on the wire goes from
-/// port 53 back to the client, so there the client is the destination.
-fn querying_host(event: &Event) -> Option<String> {
-    if event.get("QueryName").is_some() {
-        let host = text(event, "Computer").or_else(|| text(event, "host.name"))?;
-        return Some(host.trim().to_ascii_lowercase());
-    }
-    if let Some(client) = text(event, "client.ip") {
-        return Some(client.trim().to_owned());
-    }
-    if number(event, "source.port") == Some(53.0)
-        && let Some(client) = text(event, "destination.ip")
-    {
-        return Some(client.trim().to_owned());
-    }
-    text(event, "source.ip").map(|source| source.trim().to_owned())
-}
-
 /// True when the event reports that the name does not exist: `dns.response_code` NXDOMAIN
 /// (Zeek, Suricata, BIND), or Sysmon's `QueryStatus` 9003 (`DNS_ERROR_RCODE_NAME_ERROR`).
 fn is_nxdomain(event: &Event) -> bool {
     text(event, "dns.response_code")
         .is_some_and(|code| code.trim().eq_ignore_ascii_case("NXDOMAIN"))
         || text(event, "QueryStatus").is_some_and(|status| status.trim() == "9003")
-}
-
-/// True when `name` is `suffix` or ends with `.suffix`.
-fn under_suffix(name: &str, suffix: &str) -> bool {
-    let suffix = suffix.trim().trim_matches('.');
-    if suffix.is_empty() {
-        return false;
-    }
-    name.len() >= suffix.len()
-        && name.ends_with(suffix)
-        && (name.len() == suffix.len() || name.as_bytes()[name.len() - suffix.len() - 1] == b'.')
 }
 
 /// One high-scoring domain a host looked up.
@@ -465,16 +373,7 @@ impl DgaDomain {
             let cooling = host.last_alert.is_some_and(|at| now.duration_since(at) < cooldown);
             recent || cooling
         });
-        let target = max_hosts - max_hosts / 10;
-        if self.state.hosts.len() > target {
-            let mut by_age: Vec<(Timestamp, String)> =
-                self.state.hosts.iter().map(|(key, host)| (host.last_seen, key.clone())).collect();
-            by_age.sort();
-            let excess = self.state.hosts.len() - target;
-            for (_, key) in by_age.into_iter().take(excess) {
-                self.state.hosts.remove(&key);
-            }
-        }
+        drop_least_recent(&mut self.state.hosts, max_hosts - max_hosts / 10, |host| host.last_seen);
     }
 }
 
@@ -642,39 +541,8 @@ impl DgaDomain {
     }
 }
 
-/// A duration as people read it (`12m 5s`), to the second.
-struct Elapsed(SignedDuration);
-
-impl std::fmt::Display for Elapsed {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rounded = self.0.round(jiff::Unit::Second).unwrap_or(self.0);
-        write!(formatter, "{rounded:#}")
-    }
-}
-
 fn state_error(source: serde_json::Error) -> crate::Error {
     crate::Error::State { detector: META.id.to_owned(), source }
-}
-
-/// Durations in settings, written as in the rest of the configuration file (`30s`, `12h`,
-/// `7d`): days count as 24 hours.
-mod duration {
-    use jiff::{SignedDuration, Span, SpanRelativeTo};
-    use serde::Deserialize;
-
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<SignedDuration, D::Error> {
-        use serde::de::Error;
-        let text = String::deserialize(deserializer)?;
-        let span: Span = text.trim().parse().map_err(D::Error::custom)?;
-        let duration =
-            span.to_duration(SpanRelativeTo::days_are_24_hours()).map_err(D::Error::custom)?;
-        if duration.is_negative() {
-            return Err(D::Error::custom(format!("{text:?} is negative")));
-        }
-        Ok(duration)
-    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{number, text};
+use super::util::{
+    self, Elapsed, drop_least_recent, querying_host, registered_domain, text, under_suffix,
+};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -37,13 +39,13 @@ const STATE_VERSION: u32 = 1;
 /// At most this many example names are kept per (host, domain), for the alert's summary.
 const EXAMPLES: usize = 3;
 
-/// Settings of `[detect.dns_tunnelling]`.
+/// Settings of `[detect.behaviour.dns_tunnelling]`.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DnsTunnellingConfig {
     /// How far back distinct encoded names are counted. Interactive tunnels send hundreds a
     /// minute; an hour also catches exfiltration paced at one query a minute.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub window: SignedDuration,
     /// Distinct encoded sub-domains of one registered domain, from one host, within `window`,
     /// that raise an alert.
@@ -66,7 +68,7 @@ pub struct DnsTunnellingConfig {
     pub suspicious_qtypes: Vec<String>,
     /// After an alert for a (host, domain), no new alert for it until this much event time
     /// has passed.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// Domain suffixes never counted: security services that look hashes up in DNS by
     /// design (anti-virus reputation, mail block lists). Setting this replaces the defaults.
@@ -132,27 +134,6 @@ const DEFAULT_ALLOW_SUFFIXES: &[&str] = &[
     "ip6.arpa",
 ];
 
-/// Second-level public suffixes (`co.uk`...): under them a registered domain has three
-/// labels. A name under one missing here is grouped under the suffix instead, which only
-/// merges a few domains' counts.
-const SECOND_LEVEL_SUFFIXES: &[&str] = &[
-    "ac.uk", "co.uk", "gov.uk", "ltd.uk", "me.uk", "net.uk", "org.uk", "plc.uk", "sch.uk",
-    "com.au", "net.au", "org.au", "edu.au", "gov.au", "asn.au", "id.au", "co.nz", "net.nz",
-    "org.nz", "govt.nz", "ac.nz", "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "co.kr", "or.kr",
-    "ac.kr", "go.kr", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "com.hk", "org.hk",
-    "com.tw", "org.tw", "edu.tw", "com.sg", "edu.sg", "com.my", "co.in", "net.in", "org.in",
-    "gov.in", "ac.in", "co.za", "org.za", "gov.za", "ac.za", "com.br", "net.br", "org.br",
-    "gov.br", "com.mx", "org.mx", "gob.mx", "com.ar", "gob.ar", "com.co", "com.pe", "com.ve",
-    "com.ec", "com.tr", "gov.tr", "edu.tr", "com.ua", "co.il", "org.il", "ac.il", "gov.il",
-    "com.pl", "co.id", "or.id", "ac.id", "go.id", "com.ph", "com.vn", "com.pk", "com.sa", "com.eg",
-    "com.ng", "co.ke", "co.th", "in.th", "ac.th", "go.th", "co.at", "or.at", "com.gr", "com.cy",
-    "com.mt", "co.hu", "com.ru", "org.ru", "spb.ru", "msk.ru",
-];
-
-/// Top-level names that never reach the public DNS, so no outside server can answer them.
-const PRIVATE_TLDS: &[&str] =
-    &["local", "localhost", "internal", "lan", "home", "corp", "localdomain", "intranet", "test"];
-
 /// A queried name split at its registered domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Split<'a> {
@@ -162,32 +143,12 @@ struct Split<'a> {
     domain: &'a str,
 }
 
-/// Splits a lower-case name without a trailing dot; `None` for single-label names, private
-/// or numeric top-level names and bare suffixes.
+/// Splits a lower-case name without a trailing dot at its [registered
+/// domain](registered_domain); `None` for single-label names, private or numeric top-level
+/// names and bare suffixes.
 fn split_name(name: &str) -> Option<Split<'_>> {
-    let mut labels = name.rsplit('.');
-    let tld = labels.next()?;
-    let second = labels.next()?;
-    if tld.is_empty()
-        || second.is_empty()
-        || !tld.bytes().all(|byte| byte.is_ascii_alphabetic() || byte == b'-')
-        || PRIVATE_TLDS.contains(&tld)
-    {
-        return None;
-    }
-    let suffix_len = tld.len() + 1 + second.len();
-    let suffix = &name[name.len() - suffix_len..];
-    let domain_len = if SECOND_LEVEL_SUFFIXES.contains(&suffix) {
-        let third = labels.next()?;
-        if third.is_empty() {
-            return None;
-        }
-        suffix_len + 1 + third.len()
-    } else {
-        suffix_len
-    };
-    let domain = &name[name.len() - domain_len..];
-    let subdomain = name[..name.len() - domain_len].trim_end_matches('.');
+    let domain = registered_domain(name)?.domain;
+    let subdomain = name[..name.len() - domain.len()].trim_end_matches('.');
     Some(Split { subdomain, domain })
 }
 
@@ -212,33 +173,6 @@ fn query_name(event: &Event) -> Option<String> {
 /// that happens to start with an underscore is long, so it does not pass for one.
 fn service_label(label: &str) -> bool {
     label.starts_with('_') && label.len() <= 20
-}
-
-/// The host that asked. Sysmon's DNS event (22) is written on the asking computer; a
-/// resolver or sensor log names the client by address; an answer seen on the wire goes from
-/// port 53 back to the client, so there the client is the destination.
-fn querying_host(event: &Event) -> Option<String> {
-    if event.get("QueryName").is_some() {
-        let host = text(event, "Computer").or_else(|| text(event, "host.name"))?;
-        return Some(host.trim().to_ascii_lowercase());
-    }
-    if let Some(client) = text(event, "client.ip") {
-        return Some(client.trim().to_owned());
-    }
-    if number(event, "source.port") == Some(53.0)
-        && let Some(client) = text(event, "destination.ip")
-    {
-        return Some(client.trim().to_owned());
-    }
-    text(event, "source.ip").map(|source| source.trim().to_owned())
-}
-
-/// True when `name` is `suffix` or ends with `.suffix`.
-fn under_suffix(name: &str, suffix: &str) -> bool {
-    name.len() >= suffix.len()
-        && !suffix.is_empty()
-        && name.ends_with(suffix)
-        && (name.len() == suffix.len() || name.as_bytes()[name.len() - suffix.len() - 1] == b'.')
 }
 
 /// Shannon entropy of the bytes of `text` other than dots, in bits per character.
@@ -372,16 +306,7 @@ impl DnsTunnelling {
             now.duration_since(pair.last_seen) <= window
                 || pair.last_alert.is_some_and(|at| now.duration_since(at) < cooldown)
         });
-        let target = max_pairs - max_pairs / 10;
-        if self.state.pairs.len() > target {
-            let mut by_age: Vec<(Timestamp, String)> =
-                self.state.pairs.iter().map(|(key, pair)| (pair.last_seen, key.clone())).collect();
-            by_age.sort();
-            let excess = self.state.pairs.len() - target;
-            for (_, key) in by_age.into_iter().take(excess) {
-                self.state.pairs.remove(&key);
-            }
-        }
+        drop_least_recent(&mut self.state.pairs, max_pairs - max_pairs / 10, |pair| pair.last_seen);
     }
 
     /// The alert about `pair`, whose sub-domains made it fire.
@@ -528,39 +453,8 @@ impl Behaviour for DnsTunnelling {
     }
 }
 
-/// A duration as people read it (`12m 5s`), to the second.
-struct Elapsed(SignedDuration);
-
-impl std::fmt::Display for Elapsed {
-    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let rounded = self.0.round(jiff::Unit::Second).unwrap_or(self.0);
-        write!(formatter, "{rounded:#}")
-    }
-}
-
 fn state_error(source: serde_json::Error) -> crate::Error {
     crate::Error::State { detector: META.id.to_owned(), source }
-}
-
-/// Durations in settings, written as in the rest of the configuration file (`30s`, `12h`,
-/// `7d`): days count as 24 hours.
-mod duration {
-    use jiff::{SignedDuration, Span, SpanRelativeTo};
-    use serde::Deserialize;
-
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<SignedDuration, D::Error> {
-        use serde::de::Error;
-        let text = String::deserialize(deserializer)?;
-        let span: Span = text.trim().parse().map_err(D::Error::custom)?;
-        let duration =
-            span.to_duration(SpanRelativeTo::days_are_24_hours()).map_err(D::Error::custom)?;
-        if duration.is_negative() {
-            return Err(D::Error::custom(format!("{text:?} is negative")));
-        }
-        Ok(duration)
-    }
 }
 
 #[cfg(test)]

@@ -15,13 +15,13 @@
 //! [T1078]: https://attack.mitre.org/techniques/T1078/
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number, text};
+use super::login::{self, is_success};
+use super::util::{self, drop_least_recent, non_negative, number, text, within};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -42,7 +42,7 @@ const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 /// this distance at the maximum speed can never make a later one impossible.
 const HALF_CIRCUMFERENCE_KM: f64 = std::f64::consts::PI * EARTH_RADIUS_KM;
 
-/// Settings of `[detect.impossible_travel]`.
+/// Settings of `[detect.behaviour.impossible_travel]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ImpossibleTravelConfig {
@@ -54,7 +54,7 @@ pub struct ImpossibleTravelConfig {
     pub min_distance_km: f64,
     /// After an alert for a user, no new alert for them until this much event time has
     /// passed: the attacker's logins and the owner's next ones are all part of one finding.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// Logins from these autonomous systems (`source.as.number`) are skipped: your own VPN or
     /// a cloud proxy (Zscaler, iCloud Private Relay) that moves users' apparent location.
@@ -235,13 +235,7 @@ impl ImpossibleTravel {
         map.retain(|_, trail| trail.last_seen().is_some_and(|seen| within(now, seen, keep_for)));
         if map.len() > max {
             // Down to 90% at once, so that eviction is paid for once per many events.
-            let target = max - max / 10;
-            let mut by_age: Vec<(Option<Timestamp>, String)> =
-                map.iter().map(|(key, trail)| (trail.last_seen(), key.clone())).collect();
-            by_age.sort_unstable();
-            for (_, key) in by_age.into_iter().take(map.len().saturating_sub(target)) {
-                map.remove(&key);
-            }
+            drop_least_recent(map, max - max / 10, Trail::last_seen);
         }
     }
 }
@@ -274,30 +268,6 @@ fn travel_alert(user: &str, earlier: &Place, later: &Place, distance: f64, speed
     alert
 }
 
-/// True when `then` is no more than `span` away from `now`, in either direction.
-fn within(now: Timestamp, then: Timestamp, span: SignedDuration) -> bool {
-    now.duration_since(then).abs() <= span
-}
-
-/// Reads a duration such as `"90s"`, `"10m"`, `"12h"` or `"7d"`. `SignedDuration` alone
-/// refuses days, because a calendar day is not always 24 hours; for a detector's window it
-/// may as well be, and the rest of the configuration file writes durations in days.
-fn duration_with_days<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<SignedDuration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    if let Ok(duration) = text.parse::<SignedDuration>() {
-        return Ok(duration);
-    }
-    let span: jiff::Span = text.parse().map_err(serde::de::Error::custom)?;
-    span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(serde::de::Error::custom)
-}
-
-/// A configured duration, with a negative one read as zero.
-fn non_negative(duration: SignedDuration) -> SignedDuration {
-    if duration.is_negative() { SignedDuration::ZERO } else { duration }
-}
-
 impl Behaviour for ImpossibleTravel {
     fn meta(&self) -> &BehaviourMeta {
         &META
@@ -311,9 +281,7 @@ impl Behaviour for ImpossibleTravel {
         if !is_success(event) {
             return Vec::new();
         }
-        let Some(user) = text(event, "user.name").or_else(|| text(event, "TargetUserName")) else {
-            return Vec::new();
-        };
+        let Some(user) = login::user(event) else { return Vec::new() };
         let Some((lat, lon)) = location(event) else { return Vec::new() };
         let asn = number(event, "source.as.number");
         if asn.is_some_and(|asn| {
@@ -321,10 +289,7 @@ impl Behaviour for ImpossibleTravel {
         }) {
             return Vec::new();
         }
-        let ip = ["source.ip", "IpAddress"]
-            .iter()
-            .find_map(|field| text(event, field)?.trim().parse::<IpAddr>().ok())
-            .map(|ip| ip.to_canonical().to_string());
+        let ip = login::source_ip(event).map(|ip| ip.to_string());
         let place = Place {
             time,
             id,
@@ -334,12 +299,9 @@ impl Behaviour for ImpossibleTravel {
             city: text(event, "source.geo.city_name").map(|city| city.trim().to_owned()),
             country: text(event, "source.geo.country_iso_code")
                 .map(|code| code.trim().to_ascii_uppercase()),
-            host: ["host.name", "Computer", "host.hostname", "observer.hostname"]
-                .iter()
-                .find_map(|field| text(event, field))
-                .map(|host| host.trim().to_lowercase()),
+            host: login::host(event),
         };
-        self.record(user.trim().to_lowercase(), place)
+        self.record(user, place)
     }
 
     fn save(&self) -> serde_json::Value {
@@ -370,17 +332,6 @@ impl Behaviour for ImpossibleTravel {
         }
         Ok(())
     }
-}
-
-/// True for a successful login: ECS `event.category: authentication` with
-/// `event.outcome: success`, or Windows 4624 in the Security log.
-fn is_success(event: &Event) -> bool {
-    if has(event, "event.category", "authentication") {
-        return has(event, "event.outcome", "success");
-    }
-    let windows_logon = number(event, "EventID").is_some_and(|id| id == 4624.0);
-    windows_logon
-        && text(event, "Channel").is_none_or(|channel| channel.eq_ignore_ascii_case("Security"))
 }
 
 /// The source's coordinates, when they are real ones: finite, in range, and not (0, 0),

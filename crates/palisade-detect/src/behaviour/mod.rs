@@ -13,6 +13,7 @@ pub mod brute_force;
 pub mod dga_domain;
 pub mod dns_tunnelling;
 pub mod impossible_travel;
+pub mod login;
 pub mod new_device;
 pub mod new_geo_login;
 pub mod outbound_transfer;
@@ -135,8 +136,13 @@ pub fn all(config: &BehaviourConfig) -> Vec<Box<dyn Behaviour>> {
     ]
 }
 
-/// Helpers the detectors share.
+/// Helpers the detectors share: reading fields, durations in settings, time spans, bounded
+/// maps, IP networks and DNS names.
 pub mod util {
+    use std::collections::HashMap;
+    use std::net::IpAddr;
+
+    use jiff::{SignedDuration, Timestamp};
     use palisade_event::{Event, Value};
 
     /// The text of a field, when it has one that is not empty or `-`.
@@ -174,6 +180,357 @@ pub mod util {
                 .any(|item| item.to_text().is_some_and(|text| text.eq_ignore_ascii_case(wanted))),
             Some(value) => value.to_text().is_some_and(|text| text.eq_ignore_ascii_case(wanted)),
             None => false,
+        }
+    }
+
+    /// A field's value as an IP address (the first one of a list), as written: not
+    /// canonicalised, so an IPv4-mapped IPv6 address stays IPv6.
+    #[must_use]
+    pub fn ip(event: &Event, field: &str) -> Option<IpAddr> {
+        let value = match event.get(field)? {
+            Value::List(items) => items.first()?,
+            other => other,
+        };
+        value.to_text()?.trim().parse().ok()
+    }
+
+    /// Durations in settings, written as everywhere in the configuration file: `"30s"`,
+    /// `"10m"`, `"12h"`, `"7d"`, `"2w"`, or any of jiff's friendly (`"1h 30m"`,
+    /// `"14 days"`) and ISO 8601 (`"PT1H"`) forms. Days and weeks count as 24 hours and
+    /// seven days: a calendar day is not always 24 hours, but for a detector's window it may
+    /// as well be. Months and years, whose length varies, and negative durations are refused.
+    ///
+    /// Use it on a `SignedDuration` field with
+    /// `#[serde(deserialize_with = "util::duration::deserialize")]`. Serialising needs nothing
+    /// special: `SignedDuration`'s own form (ISO 8601) reads back.
+    pub mod duration {
+        use jiff::{SignedDuration, Span, SpanRelativeTo};
+        use serde::Deserialize;
+
+        /// Reads a duration setting; see [the module](self).
+        ///
+        /// # Errors
+        /// When the value is not a string, does not parse, has months or years, or is
+        /// negative.
+        pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<SignedDuration, D::Error> {
+            let text = String::deserialize(deserializer)?;
+            parse(&text).map_err(serde::de::Error::custom)
+        }
+
+        /// Parses a duration setting; see [the module](self). The error is a message for
+        /// people.
+        ///
+        /// # Errors
+        /// When `text` does not parse, has months or years, or is negative.
+        pub fn parse(text: &str) -> Result<SignedDuration, String> {
+            let trimmed = text.trim();
+            // `SignedDuration` alone refuses days and weeks; a `Span` takes them.
+            let duration = match trimmed.parse::<SignedDuration>() {
+                Ok(duration) => duration,
+                Err(_) => {
+                    let span: Span = trimmed.parse().map_err(|error| format!("{error}"))?;
+                    span.to_duration(SpanRelativeTo::days_are_24_hours())
+                        .map_err(|error| format!("{error}"))?
+                }
+            };
+            if duration.is_negative() {
+                return Err(format!("{text:?} is negative"));
+            }
+            Ok(duration)
+        }
+    }
+
+    /// A configured duration, with a negative one read as zero (settings built in code, not
+    /// read through [`duration`], can hold one).
+    #[must_use]
+    pub fn non_negative(duration: SignedDuration) -> SignedDuration {
+        if duration.is_negative() { SignedDuration::ZERO } else { duration }
+    }
+
+    /// True when `then` is no more than `span` away from `now`, in either direction.
+    #[must_use]
+    pub fn within(now: Timestamp, then: Timestamp, span: SignedDuration) -> bool {
+        now.duration_since(then).abs() <= span
+    }
+
+    /// A duration as people read it (`12m 5s`), to the second.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Elapsed(pub SignedDuration);
+
+    impl std::fmt::Display for Elapsed {
+        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let rounded = self.0.round(jiff::Unit::Second).unwrap_or(self.0);
+            write!(formatter, "{rounded:#}")
+        }
+    }
+
+    /// Removes the entries of `map` seen least recently (by `last_seen`, then by key) until
+    /// at most `target` are left.
+    pub fn drop_least_recent<V, T: Ord>(
+        map: &mut HashMap<String, V>,
+        target: usize,
+        last_seen: impl Fn(&V) -> T,
+    ) {
+        if map.len() <= target {
+            return;
+        }
+        let mut by_age: Vec<(T, String)> =
+            map.iter().map(|(key, value)| (last_seen(value), key.clone())).collect();
+        by_age.sort_unstable();
+        let excess = map.len() - target;
+        for (_, key) in by_age.into_iter().take(excess) {
+            map.remove(&key);
+        }
+    }
+
+    /// Once `map` is over `max` entries, drops the least recently seen: an eighth of `max`
+    /// at a time, so the sort is paid rarely.
+    pub fn evict_least_recent<V, T: Ord>(
+        map: &mut HashMap<String, V>,
+        max: usize,
+        last_seen: impl Fn(&V) -> T,
+    ) {
+        let max = max.max(1);
+        if map.len() <= max {
+            return;
+        }
+        drop_least_recent(map, max - max / 8, last_seen);
+    }
+
+    /// True for addresses that are not routed on the internet as somebody else's: private
+    /// (RFC 1918), loopback, link-local, shared address space (RFC 6598, carrier-grade NAT),
+    /// unique-local IPv6 (`fc00::/7`) and unspecified.
+    #[must_use]
+    pub fn is_internal(address: IpAddr) -> bool {
+        match address {
+            IpAddr::V4(v4) => {
+                let [first, second, ..] = v4.octets();
+                v4.is_private()
+                    || v4.is_loopback()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || (first == 100 && (64..128).contains(&second))
+            }
+            IpAddr::V6(v6) => {
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    return is_internal(IpAddr::V4(v4));
+                }
+                let first = v6.segments()[0];
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || (first & 0xfe00) == 0xfc00
+                    || (first & 0xffc0) == 0xfe80
+            }
+        }
+    }
+
+    /// An IP network (`192.0.2.0/24`, `2001:db8::/32`, or one address).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Network {
+        address: IpAddr,
+        prefix: u8,
+    }
+
+    impl Network {
+        /// Reads `ADDRESS/PREFIX` or a single address; `None` when it is neither.
+        #[must_use]
+        pub fn parse(text: &str) -> Option<Self> {
+            let text = text.trim();
+            let (address, prefix) = match text.split_once('/') {
+                Some((address, prefix)) => (address.trim().parse::<IpAddr>().ok()?, Some(prefix)),
+                None => (text.parse::<IpAddr>().ok()?, None),
+            };
+            let width = if address.is_ipv4() { 32 } else { 128 };
+            let prefix = match prefix {
+                Some(prefix) => {
+                    prefix.trim().parse::<u8>().ok().filter(|prefix| *prefix <= width)?
+                }
+                None => width,
+            };
+            Some(Self { address, prefix })
+        }
+
+        /// True when `address` is in the network (an IPv4 address is never in an IPv6
+        /// network, nor the other way round).
+        #[must_use]
+        pub fn contains(&self, address: IpAddr) -> bool {
+            match (self.address, address) {
+                (IpAddr::V4(network), IpAddr::V4(address)) => {
+                    let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                    u32::from(network) & mask == u32::from(address) & mask
+                }
+                (IpAddr::V6(network), IpAddr::V6(address)) => {
+                    let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                    u128::from(network) & mask == u128::from(address) & mask
+                }
+                _ => false,
+            }
+        }
+    }
+
+    /// Second-level public suffixes common enough to matter (`co.uk`, `com.au`...): under
+    /// them the registered domain has three labels, not two. A small list on purpose: a name
+    /// under a suffix missing here is cut at the suffix instead, which makes the DGA detector
+    /// score the suffix's label (short, or a word: quieter, never noisier) and the DNS tunnel
+    /// detector merge a few domains' counts.
+    const SECOND_LEVEL_SUFFIXES: &[&str] = &[
+        "ac.uk", "co.uk", "gov.uk", "ltd.uk", "me.uk", "net.uk", "org.uk", "plc.uk", "sch.uk",
+        "com.au", "net.au", "org.au", "edu.au", "gov.au", "asn.au", "id.au", "co.nz", "net.nz",
+        "org.nz", "govt.nz", "ac.nz", "co.jp", "ne.jp", "or.jp", "ac.jp", "go.jp", "co.kr",
+        "or.kr", "ac.kr", "go.kr", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "com.hk",
+        "org.hk", "com.tw", "org.tw", "edu.tw", "com.sg", "edu.sg", "com.my", "co.in", "net.in",
+        "org.in", "gov.in", "ac.in", "co.za", "org.za", "gov.za", "ac.za", "com.br", "net.br",
+        "org.br", "gov.br", "com.mx", "org.mx", "gob.mx", "com.ar", "gob.ar", "com.co", "com.pe",
+        "com.ve", "com.ec", "com.tr", "gov.tr", "edu.tr", "com.ua", "co.il", "org.il", "ac.il",
+        "gov.il", "com.pl", "co.id", "or.id", "ac.id", "go.id", "com.ph", "com.vn", "com.pk",
+        "com.sa", "com.eg", "com.ng", "co.ke", "co.th", "in.th", "ac.th", "go.th", "co.at",
+        "or.at", "com.gr", "com.cy", "com.mt", "co.hu", "com.ru", "org.ru", "spb.ru", "msk.ru",
+    ];
+
+    /// Top-level names that never reach the public DNS: no outside server answers them, and
+    /// a generated name under them is a lab or a misconfiguration.
+    const PRIVATE_TLDS: &[&str] = &[
+        "local",
+        "localhost",
+        "internal",
+        "lan",
+        "home",
+        "corp",
+        "localdomain",
+        "intranet",
+        "test",
+    ];
+
+    /// A queried name cut at its public suffix.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RegisteredDomain<'a> {
+        /// The registered domain (`example.co.uk`).
+        pub domain: &'a str,
+        /// Its first label, the part its owner chose (`example`).
+        pub label: &'a str,
+    }
+
+    /// Cuts a lower-case name without a trailing dot to its registered domain, with the
+    /// small built-in suffix list. `None` for single-label names, private top-level names,
+    /// numeric top-level labels (an address, not a name) and names that are a suffix
+    /// themselves.
+    #[must_use]
+    pub fn registered_domain(name: &str) -> Option<RegisteredDomain<'_>> {
+        let mut labels = name.rsplit('.');
+        let tld = labels.next()?;
+        let second = labels.next()?;
+        if tld.is_empty() || second.is_empty() {
+            return None;
+        }
+        if !tld.bytes().all(|byte| byte.is_ascii_alphabetic() || byte == b'-') {
+            return None;
+        }
+        if PRIVATE_TLDS.contains(&tld) {
+            return None;
+        }
+        let suffix_len = tld.len() + 1 + second.len();
+        let suffix = &name[name.len() - suffix_len..];
+        let (label, domain_len) = if SECOND_LEVEL_SUFFIXES.contains(&suffix) {
+            let third = labels.next()?;
+            (third, suffix_len + 1 + third.len())
+        } else {
+            (second, suffix_len)
+        };
+        if label.is_empty() {
+            return None;
+        }
+        Some(RegisteredDomain { domain: &name[name.len() - domain_len..], label })
+    }
+
+    /// True when `name` is `suffix` or ends with `.suffix`; `suffix` is compared without
+    /// surrounding blanks and dots, and an empty one matches nothing.
+    #[must_use]
+    pub fn under_suffix(name: &str, suffix: &str) -> bool {
+        let suffix = suffix.trim().trim_matches('.');
+        if suffix.is_empty() {
+            return false;
+        }
+        name.len() >= suffix.len()
+            && name.ends_with(suffix)
+            && (name.len() == suffix.len()
+                || name.as_bytes()[name.len() - suffix.len() - 1] == b'.')
+    }
+
+    /// The host that asked a DNS question. Sysmon's DNS event (22) is written on the asking
+    /// computer; a resolver or sensor log names the client by address; an answer seen on the
+    /// wire goes from port 53 back to the client, so there the client is the destination.
+    #[must_use]
+    pub fn querying_host(event: &Event) -> Option<String> {
+        if event.get("QueryName").is_some() {
+            let host = text(event, "Computer").or_else(|| text(event, "host.name"))?;
+            return Some(host.trim().to_ascii_lowercase());
+        }
+        if let Some(client) = text(event, "client.ip") {
+            return Some(client.trim().to_owned());
+        }
+        if number(event, "source.port") == Some(53.0)
+            && let Some(client) = text(event, "destination.ip")
+        {
+            return Some(client.trim().to_owned());
+        }
+        text(event, "source.ip").map(|source| source.trim().to_owned())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn durations_read_units_days_weeks_and_jiff_forms() {
+            let read = |text: &str| duration::parse(text);
+            assert_eq!(read("30s"), Ok(SignedDuration::from_secs(30)));
+            assert_eq!(read("10m"), Ok(SignedDuration::from_mins(10)));
+            assert_eq!(read("12h"), Ok(SignedDuration::from_hours(12)));
+            assert_eq!(read("7d"), Ok(SignedDuration::from_hours(7 * 24)));
+            assert_eq!(read("2w"), Ok(SignedDuration::from_hours(14 * 24)));
+            assert_eq!(read("1h 30m"), Ok(SignedDuration::from_mins(90)));
+            assert_eq!(read("14 days"), Ok(SignedDuration::from_hours(14 * 24)));
+            assert_eq!(read("PT1H"), Ok(SignedDuration::from_hours(1)));
+            assert_eq!(read("P1D"), Ok(SignedDuration::from_hours(24)));
+            assert_eq!(read(" 5m "), Ok(SignedDuration::from_mins(5)));
+            assert_eq!(read("1.5s"), Ok(SignedDuration::from_millis(1_500)));
+            assert_eq!(read("0s"), Ok(SignedDuration::ZERO));
+            for bad in ["-1h", "1 month", "1y", "soon", "", "10"] {
+                assert!(read(bad).is_err(), "{bad}");
+            }
+            // What `SignedDuration` writes reads back.
+            let written = SignedDuration::from_hours(36).to_string();
+            assert_eq!(read(&written), Ok(SignedDuration::from_hours(36)));
+        }
+
+        #[test]
+        fn duration_settings_must_be_strings() {
+            #[derive(Debug, serde::Deserialize)]
+            struct Settings {
+                #[serde(deserialize_with = "duration::deserialize")]
+                window: SignedDuration,
+            }
+            let read = |value| serde_json::from_value::<Settings>(value);
+            let settings = read(serde_json::json!({"window": "7d"})).unwrap();
+            assert_eq!(settings.window, SignedDuration::from_hours(7 * 24));
+            assert!(read(serde_json::json!({"window": 600})).is_err());
+            assert!(read(serde_json::json!({"window": "-5m"})).is_err());
+        }
+
+        #[test]
+        fn eviction_drops_the_least_recent_first() {
+            let mut map: HashMap<String, i64> =
+                (0..100).map(|age| (format!("k{age}"), age)).collect();
+            evict_least_recent(&mut map, 80, |age| *age);
+            assert_eq!(map.len(), 70);
+            assert!(map.values().all(|age| *age >= 30));
+            evict_least_recent(&mut map, 80, |age| *age);
+            assert_eq!(map.len(), 70, "under the cap: nothing to do");
+            drop_least_recent(&mut map, 10, |age| *age);
+            assert_eq!(map.len(), 10);
+            assert!(map.contains_key("k99") && !map.contains_key("k89"));
         }
     }
 }

@@ -16,11 +16,11 @@
 
 use std::collections::HashMap;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::text;
+use super::util::{self, evict_least_recent, non_negative, text};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -39,7 +39,6 @@ const BURST_GROUP: &str = "burst";
 /// Version of the saved state, bumped when its shape changes incompatibly.
 const STATE_VERSION: u32 = 1;
 
-const SECONDS_PER_DAY: i64 = 86_400;
 const SECONDS_PER_HOUR: i64 = 3_600;
 
 /// What to do with a new device whose MAC address is locally administered (bit `0x02` of the
@@ -60,9 +59,11 @@ pub enum LocalMacPolicy {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewDeviceConfig {
-    /// Days during which devices are only learnt, counted from the first lease the detector
-    /// sees: without it a fresh install would alert on every device of the network.
-    pub learning_days: u32,
+    /// How long devices are only learnt, counted from the first lease the detector sees:
+    /// without it a fresh install would alert on every device of the network. Days count as
+    /// 24 hours (`"7d"`).
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub learning_period: SignedDuration,
     /// `event.action` values that mean "the server gave this client an address". Requests and
     /// discovers are left out: a client asking is not yet on the network, and counting it
     /// would make the lease that follows look known.
@@ -85,7 +86,7 @@ pub struct NewDeviceConfig {
 impl Default for NewDeviceConfig {
     fn default() -> Self {
         Self {
-            learning_days: 7,
+            learning_period: SignedDuration::from_hours(7 * 24),
             lease_actions: vec!["dhcp_ack".into(), "dhcp_bootp".into(), "dhcpv6_reply".into()],
             local_macs: LocalMacPolicy::Low,
             known_macs: Vec::new(),
@@ -163,6 +164,11 @@ impl NewDevice {
         Self { config, known_prefixes, state: State::default() }
     }
 
+    /// The learning period, a negative one read as none.
+    fn learning_period(&self) -> SignedDuration {
+        non_negative(self.config.learning_period)
+    }
+
     fn is_lease(&self, event: &Event) -> bool {
         let Some(action) = text(event, "event.action") else { return false };
         self.config.lease_actions.iter().any(|wanted| wanted.eq_ignore_ascii_case(&action))
@@ -206,19 +212,9 @@ impl NewDevice {
     /// Forgets the least recently seen devices once the inventory is over its cap: an eighth
     /// of the cap at a time, so the sort is paid rarely.
     fn evict(&mut self) {
-        let max = self.config.max_devices.max(1);
-        let devices = &mut self.state.devices;
-        if devices.len() <= max {
-            return;
-        }
-        let target = max - max / 8;
-        let mut by_age: Vec<(Timestamp, String)> =
-            devices.iter().map(|(key, device)| (device.last_seen, key.clone())).collect();
-        by_age.sort_unstable();
-        let excess = devices.len().saturating_sub(target);
-        for (_, key) in by_age.into_iter().take(excess) {
-            devices.remove(&key);
-        }
+        evict_least_recent(&mut self.state.devices, self.config.max_devices, |device| {
+            device.last_seen
+        });
     }
 }
 
@@ -253,9 +249,8 @@ impl Behaviour for NewDevice {
         self.state.devices.insert(key, Device { first_seen: time, last_seen: time });
         self.evict();
 
-        let learning_ends = learning_started
-            .as_second()
-            .saturating_add(i64::from(self.config.learning_days).saturating_mul(SECONDS_PER_DAY));
+        let learning_ends =
+            learning_started.as_second().saturating_add(self.learning_period().as_secs());
         if time.as_second() < learning_ends {
             return Vec::new();
         }
@@ -686,7 +681,10 @@ mod tests {
 
     #[test]
     fn learning_period_is_silent_and_counted_from_the_first_lease() {
-        let mut feed = Feed::new(NewDeviceConfig { learning_days: 2, ..Default::default() });
+        let mut feed = Feed::new(NewDeviceConfig {
+            learning_period: SignedDuration::from_hours(2 * 24),
+            ..Default::default()
+        });
         feed.send(&lease("dhcp_ack", "00:11:22:33:44:01", "10.0.0.1", None), START);
         feed.send(&lease("dhcp_ack", "00:11:22:33:44:02", "10.0.0.2", None), START + 2 * DAY - 1);
         assert!(feed.alerts.is_empty());
@@ -698,7 +696,7 @@ mod tests {
     #[test]
     fn local_macs_can_be_ignored_and_known_prefixes_never_alert() {
         let mut feed = Feed::new(NewDeviceConfig {
-            learning_days: 0,
+            learning_period: SignedDuration::ZERO,
             local_macs: LocalMacPolicy::Ignore,
             known_macs: vec!["52-54-00".into(), "0011.2233.4455".into(), "bogus".into()],
             ..Default::default()
@@ -712,7 +710,7 @@ mod tests {
         assert_eq!(feed.alerts.len(), 1);
 
         let mut alerting = Feed::new(NewDeviceConfig {
-            learning_days: 0,
+            learning_period: SignedDuration::ZERO,
             local_macs: LocalMacPolicy::Alert,
             ..Default::default()
         });
@@ -724,7 +722,7 @@ mod tests {
     #[test]
     fn a_flood_of_forged_macs_is_one_burst_alert_per_hour() {
         let mut feed = Feed::new(NewDeviceConfig {
-            learning_days: 0,
+            learning_period: SignedDuration::ZERO,
             max_alerts_per_hour: 5,
             ..Default::default()
         });
@@ -742,7 +740,10 @@ mod tests {
 
     #[test]
     fn failed_replies_and_duid_only_clients() {
-        let mut feed = Feed::new(NewDeviceConfig { learning_days: 0, ..Default::default() });
+        let mut feed = Feed::new(NewDeviceConfig {
+            learning_period: SignedDuration::ZERO,
+            ..Default::default()
+        });
         let refused = Event::from_fields(vec![
             ("event.action".into(), Value::from("dhcpv6_reply")),
             ("dhcp.client.duid".into(), Value::from("00:02:00:00:ab:11:aa:bb:cc:dd:ee:ff")),
@@ -764,7 +765,7 @@ mod tests {
     #[test]
     fn inventory_is_bounded() {
         let mut feed = Feed::new(NewDeviceConfig {
-            learning_days: 365,
+            learning_period: SignedDuration::from_hours(365 * 24),
             max_devices: 64,
             ..Default::default()
         });
@@ -808,7 +809,10 @@ mod tests {
 
     #[test]
     fn odd_input_does_not_panic() {
-        let mut feed = Feed::new(NewDeviceConfig { learning_days: 0, ..Default::default() });
+        let mut feed = Feed::new(NewDeviceConfig {
+            learning_period: SignedDuration::ZERO,
+            ..Default::default()
+        });
         for mac in ["", "-", "::::::", "zz", "0:0:0:0:0:0:0:0:0", "ä:b:c:d:e:f", "a.b.c"] {
             feed.send(&lease("dhcp_ack", mac, "not an ip", None), START);
         }

@@ -16,13 +16,13 @@
 //! [T1078]: https://attack.mitre.org/techniques/T1078/
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number, text};
+use super::login::{self, is_success};
+use super::util::{self, drop_least_recent, non_negative, number, text, within};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -36,14 +36,14 @@ static META: BehaviourMeta = BehaviourMeta {
 /// The version of the saved state; a state of another version does not decode.
 const STATE_VERSION: u32 = 1;
 
-/// Settings of `[detect.new_geo_login]`.
+/// Settings of `[detect.behaviour.new_geo_login]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewGeoLoginConfig {
     /// How long after a user's first geolocated login their baseline is trusted: until then
     /// new places are learnt without an alert. Days are accepted (`"7d"`, `"2 weeks"`), as
     /// 24 hours each.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub learning_period: SignedDuration,
     /// How many geolocated logins a user needs before their baseline is trusted (counted
     /// with `learning_period`: both must be reached).
@@ -56,7 +56,7 @@ pub struct NewGeoLoginConfig {
     pub new_asn: bool,
     /// After an alert for a user, no new alert for them until this much event time has
     /// passed. What is new is learnt all the same, so that each place alerts at most once.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// At most this many countries and this many autonomous systems are kept per user; past
     /// it the least recently used are forgotten (and would be new again).
@@ -199,13 +199,7 @@ impl NewGeoLogin {
             return;
         }
         // Down to 90% at once, so that eviction is paid for once per many events.
-        let target = max - max / 10;
-        let mut by_age: Vec<(Timestamp, String)> =
-            map.iter().map(|(key, baseline)| (baseline.last_seen, key.clone())).collect();
-        by_age.sort_unstable();
-        for (_, key) in by_age.into_iter().take(map.len().saturating_sub(target)) {
-            map.remove(&key);
-        }
+        drop_least_recent(map, max - max / 10, |baseline| baseline.last_seen);
     }
 }
 
@@ -275,30 +269,6 @@ fn new_place_alert(
     alert
 }
 
-/// True when `then` is no more than `span` away from `now`, in either direction.
-fn within(now: Timestamp, then: Timestamp, span: SignedDuration) -> bool {
-    now.duration_since(then).abs() <= span
-}
-
-/// Reads a duration such as `"90s"`, `"10m"`, `"12h"` or `"7d"`. `SignedDuration` alone
-/// refuses days, because a calendar day is not always 24 hours; for a detector's window it
-/// may as well be, and the rest of the configuration file writes durations in days.
-fn duration_with_days<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<SignedDuration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    if let Ok(duration) = text.parse::<SignedDuration>() {
-        return Ok(duration);
-    }
-    let span: jiff::Span = text.parse().map_err(serde::de::Error::custom)?;
-    span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(serde::de::Error::custom)
-}
-
-/// A configured duration, with a negative one read as zero.
-fn non_negative(duration: SignedDuration) -> SignedDuration {
-    if duration.is_negative() { SignedDuration::ZERO } else { duration }
-}
-
 impl Behaviour for NewGeoLogin {
     fn meta(&self) -> &BehaviourMeta {
         &META
@@ -314,9 +284,7 @@ impl Behaviour for NewGeoLogin {
         if !is_success(event) {
             return Vec::new();
         }
-        let Some(user) = text(event, "user.name").or_else(|| text(event, "TargetUserName")) else {
-            return Vec::new();
-        };
+        let Some(user) = login::user(event) else { return Vec::new() };
         let country = text(event, "source.geo.country_iso_code")
             .map(|code| code.trim().to_ascii_uppercase())
             .filter(|code| code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_alphabetic()));
@@ -325,19 +293,13 @@ impl Behaviour for NewGeoLogin {
             return Vec::new();
         }
         let login = Login {
-            user: user.trim().to_lowercase(),
+            user,
             country,
             asn,
             organization: text(event, "source.as.organization.name")
                 .map(|name| name.trim().to_owned()),
-            ip: ["source.ip", "IpAddress"]
-                .iter()
-                .find_map(|field| text(event, field)?.trim().parse::<IpAddr>().ok())
-                .map(|ip| ip.to_canonical().to_string()),
-            host: ["host.name", "Computer", "host.hostname", "observer.hostname"]
-                .iter()
-                .find_map(|field| text(event, field))
-                .map(|host| host.trim().to_lowercase()),
+            ip: login::source_ip(event).map(|ip| ip.to_string()),
+            host: login::host(event),
         };
         self.record(login, id, time)
     }
@@ -378,17 +340,6 @@ fn as_number(event: &Event) -> Option<u32> {
         number.is_finite() && number.fract() == 0.0 && number > 0.0 && number < f64::from(u32::MAX);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // range checked above
     whole.then_some(number as u32)
-}
-
-/// True for a successful login: ECS `event.category: authentication` with
-/// `event.outcome: success`, or Windows 4624 in the Security log.
-fn is_success(event: &Event) -> bool {
-    if has(event, "event.category", "authentication") {
-        return has(event, "event.outcome", "success");
-    }
-    let windows_logon = number(event, "EventID").is_some_and(|id| id == 4624.0);
-    windows_logon
-        && text(event, "Channel").is_none_or(|channel| channel.eq_ignore_ascii_case("Security"))
 }
 
 #[cfg(test)]

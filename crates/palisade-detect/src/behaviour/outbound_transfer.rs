@@ -18,11 +18,11 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use jiff::Timestamp;
-use palisade_event::{Event, Value};
+use jiff::{SignedDuration, Timestamp};
+use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number};
+use super::util::{self, Network, evict_least_recent, has, ip, is_internal, non_negative, number};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -57,10 +57,11 @@ const TOP_DESTINATIONS: usize = 5;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutboundTransferConfig {
-    /// Length of a bucket in seconds; it must divide a day (3600, 1800, 7200...), else an hour
-    /// is used. Each bucket of the day has its own baseline, so shorter buckets cost more
-    /// memory per host (a day's worth of slots).
-    pub bucket_secs: u32,
+    /// Length of a bucket: whole seconds, at least a minute, that divide a day (`"1h"`,
+    /// `"30m"`, `"2h"`...), else an hour is used. Each bucket of the day has its own
+    /// baseline, so shorter buckets cost more memory per host (a day's worth of slots).
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub bucket: SignedDuration,
     /// Bytes a bucket must reach before anything is said, whatever the baseline: small hosts
     /// have tiny, noisy baselines that a single large download would otherwise exceed.
     pub min_bytes: f64,
@@ -77,8 +78,10 @@ pub struct OutboundTransferConfig {
     /// Neighbouring slots on each side whose baselines also count (the most permissive one
     /// wins): a recurring job that drifts by up to this many buckets stays normal.
     pub neighbour_slots: u32,
-    /// Seconds after an alert during which the same host does not alert again.
-    pub cooldown_secs: u64,
+    /// After an alert, the same host does not alert again until this much event time has
+    /// passed.
+    #[serde(deserialize_with = "util::duration::deserialize")]
+    pub cooldown: SignedDuration,
     /// Destinations whose traffic is not counted: IP addresses or CIDR networks of off-site
     /// backup targets, cloud storage the organisation uses for replication.
     pub allowed_destinations: Vec<String>,
@@ -92,14 +95,14 @@ pub struct OutboundTransferConfig {
 impl Default for OutboundTransferConfig {
     fn default() -> Self {
         Self {
-            bucket_secs: 3_600,
+            bucket: SignedDuration::from_hours(1),
             min_bytes: 500_000_000.0,
             sigmas: 6.0,
             min_ratio: 3.0,
             alpha: 0.1,
             min_samples: 7,
             neighbour_slots: 1,
-            cooldown_secs: 12 * 3_600,
+            cooldown: SignedDuration::from_hours(12),
             allowed_destinations: Vec::new(),
             internal_networks: Vec::new(),
             max_hosts: 20_000,
@@ -169,8 +172,8 @@ struct Host {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct State {
     version: u32,
-    /// The bucket length the baselines were learnt with: baselines of another length mean
-    /// something else and are dropped on restore.
+    /// The bucket length the baselines were learnt with, in seconds: baselines of another
+    /// length mean something else and are dropped on restore.
     bucket_secs: u32,
     /// Hosts by source address.
     hosts: HashMap<String, Host>,
@@ -187,19 +190,21 @@ struct Settings {
     alpha: f64,
     min_samples: u32,
     neighbour_slots: usize,
-    cooldown_secs: i64,
+    cooldown: SignedDuration,
     max_hosts: usize,
 }
 
 impl Settings {
     fn of(config: &OutboundTransferConfig) -> Self {
-        let bucket = i64::from(config.bucket_secs);
-        let bucket_secs = if bucket >= 60 && SECONDS_PER_DAY % bucket == 0 {
+        let bucket = config.bucket.as_secs();
+        let whole_seconds = config.bucket.subsec_nanos() == 0;
+        let bucket_secs = if whole_seconds && bucket >= 60 && SECONDS_PER_DAY % bucket == 0 {
             bucket
         } else {
+            let bucket = format!("{:#}", config.bucket);
             tracing::warn!(
-                bucket_secs = config.bucket_secs,
-                "outbound_transfer: bucket_secs must divide a day; an hour is used"
+                bucket = bucket.as_str(),
+                "outbound_transfer: bucket must divide a day; an hour is used"
             );
             3_600
         };
@@ -221,7 +226,7 @@ impl Settings {
             alpha,
             min_samples: config.min_samples.max(1),
             neighbour_slots: usize::try_from(config.neighbour_slots).unwrap_or(0).min(slots / 2),
-            cooldown_secs: i64::try_from(config.cooldown_secs).unwrap_or(i64::MAX),
+            cooldown: non_negative(config.cooldown),
             max_hosts: config.max_hosts.max(1),
         }
     }
@@ -370,7 +375,7 @@ impl Behaviour for OutboundTransfer {
                 last_alert: None,
             };
             self.state.hosts.insert(source_text.clone(), host);
-            evict(&mut self.state.hosts, settings.max_hosts);
+            evict_least_recent(&mut self.state.hosts, settings.max_hosts, |host| host.last_seen);
         }
         let Some(host) = self.state.hosts.get_mut(&source_text) else { return Vec::new() };
         host.last_seen = host.last_seen.max(now);
@@ -401,8 +406,9 @@ impl Behaviour for OutboundTransfer {
         // A late record counts in the current bucket, so the bucket judged is that one.
         let bucket_start = bucket.start;
 
-        let cooling =
-            host.last_alert.is_some_and(|last| now.saturating_sub(last) < settings.cooldown_secs);
+        let cooling = host.last_alert.is_some_and(|last| {
+            SignedDuration::from_secs(now.saturating_sub(last)) < settings.cooldown
+        });
         let current = host.bucket.bytes;
         let Some(limit) = threshold(&host.slots, bucket_start, &settings) else {
             return Vec::new();
@@ -472,7 +478,7 @@ impl Behaviour for OutboundTransfer {
             host.bucket.events.truncate(MAX_BUCKET_EVIDENCE);
             host.bucket.destinations.truncate(MAX_DESTINATIONS);
         }
-        evict(&mut state.hosts, settings.max_hosts);
+        evict_least_recent(&mut state.hosts, settings.max_hosts, |host| host.last_seen);
         self.state = state;
         Ok(())
     }
@@ -510,96 +516,9 @@ fn size_text(bytes: f64) -> String {
     if unit == 0 { format!("{value:.0} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
-fn ip(event: &Event, field: &str) -> Option<IpAddr> {
-    let value = match event.get(field)? {
-        Value::List(items) => items.first()?,
-        other => other,
-    };
-    value.to_text()?.trim().parse().ok()
-}
-
-/// True for addresses that are not routed on the internet as somebody else's: private
-/// (RFC 1918), loopback, link-local, shared address space (RFC 6598, carrier-grade NAT),
-/// unique-local IPv6 (`fc00::/7`) and unspecified.
-fn is_internal(address: IpAddr) -> bool {
-    match address {
-        IpAddr::V4(v4) => {
-            let [first, second, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || (first == 100 && (64..128).contains(&second))
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_internal(IpAddr::V4(v4));
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-        }
-    }
-}
-
-/// An IP network (`192.0.2.0/24`, `2001:db8::/32`, or one address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Network {
-    address: IpAddr,
-    prefix: u8,
-}
-
-impl Network {
-    fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => (address.trim().parse::<IpAddr>().ok()?, Some(prefix)),
-            None => (text.parse::<IpAddr>().ok()?, None),
-        };
-        let width = if address.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(prefix) => prefix.trim().parse::<u8>().ok().filter(|prefix| *prefix <= width)?,
-            None => width,
-        };
-        Some(Self { address, prefix })
-    }
-
-    fn contains(&self, address: IpAddr) -> bool {
-        match (self.address, address) {
-            (IpAddr::V4(network), IpAddr::V4(address)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
-                u32::from(network) & mask == u32::from(address) & mask
-            }
-            (IpAddr::V6(network), IpAddr::V6(address)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
-                u128::from(network) & mask == u128::from(address) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// Drops the least recently seen hosts once over `max`: an eighth of `max` at a time, so the
-/// sort is paid rarely.
-fn evict(hosts: &mut HashMap<String, Host>, max: usize) {
-    let max = max.max(1);
-    if hosts.len() <= max {
-        return;
-    }
-    let target = max - max / 8;
-    let mut by_age: Vec<(i64, String)> =
-        hosts.iter().map(|(key, host)| (host.last_seen, key.clone())).collect();
-    by_age.sort_unstable();
-    let excess = hosts.len().saturating_sub(target);
-    for (_, key) in by_age.into_iter().take(excess) {
-        hosts.remove(&key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use palisade_event::Value;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -871,7 +790,7 @@ mod tests {
 
         // Another bucket length makes the saved baselines meaningless: they are dropped.
         let mut other = OutboundTransfer::new(OutboundTransferConfig {
-            bucket_secs: 1_800,
+            bucket: SignedDuration::from_mins(30),
             ..Default::default()
         });
         other.restore(serde_json::from_str(&saved).expect("state parses")).expect("restores");
@@ -890,7 +809,7 @@ mod tests {
         let mut detector = OutboundTransfer::new(OutboundTransferConfig {
             min_samples: 1,
             neighbour_slots: 0,
-            cooldown_secs: 6 * 3_600,
+            cooldown: SignedDuration::from_hours(6),
             ..Default::default()
         });
         let mut alerts = Vec::new();
@@ -953,7 +872,7 @@ mod tests {
     #[test]
     fn odd_input_does_not_panic() {
         let mut detector = OutboundTransfer::new(OutboundTransferConfig {
-            bucket_secs: 7,
+            bucket: SignedDuration::from_secs(7),
             min_bytes: f64::NAN,
             sigmas: f64::INFINITY,
             alpha: -1.0,

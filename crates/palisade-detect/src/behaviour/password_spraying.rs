@@ -21,7 +21,8 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number, text};
+use super::login::{self, Outcome, SAME_ATTEMPT};
+use super::util::{self, drop_least_recent, non_negative, within};
 use super::{Behaviour, BehaviourMeta};
 use crate::alert::{MAX_ENTITIES, MAX_EVIDENCE};
 use crate::{Alert, EventId, Result, Severity};
@@ -36,11 +37,7 @@ static META: BehaviourMeta = BehaviourMeta {
 /// The version of the saved state; a state of another version does not decode.
 const STATE_VERSION: u32 = 1;
 
-/// Two failures of one connection (same host and process id) this close together are one
-/// attempt: sshd logs a failed password twice, once itself and once through `pam_unix`.
-const SAME_ATTEMPT: SignedDuration = SignedDuration::from_secs(1);
-
-/// Settings of `[detect.password_spraying]`.
+/// Settings of `[detect.behaviour.password_spraying]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PasswordSprayingConfig {
@@ -48,7 +45,7 @@ pub struct PasswordSprayingConfig {
     /// `max_attempts_per_user` failures.
     pub distinct_users: usize,
     /// How far back failures and successes are counted.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub window: SignedDuration,
     /// A user with more failures than this from the source is being guessed at, not sprayed
     /// (that is brute force), and does not count towards `distinct_users`.
@@ -59,7 +56,7 @@ pub struct PasswordSprayingConfig {
     pub max_success_share: f64,
     /// After an alert for a source, no new alert for it until this much event time has
     /// passed.
-    #[serde(deserialize_with = "duration_with_days")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// At most this many source addresses are followed; past it the least recently seen are
     /// forgotten.
@@ -252,13 +249,7 @@ impl PasswordSpraying {
         map.retain(|_, source| source.last_seen.is_some_and(|seen| within(now, seen, keep_for)));
         if map.len() > max {
             // Down to 90% at once, so that eviction is paid for once per many events.
-            let target = max - max / 10;
-            let mut by_age: Vec<(Option<Timestamp>, String)> =
-                map.iter().map(|(key, source)| (source.last_seen, key.clone())).collect();
-            by_age.sort_unstable();
-            for (_, key) in by_age.into_iter().take(map.len().saturating_sub(target)) {
-                map.remove(&key);
-            }
+            drop_least_recent(map, max - max / 10, |source| source.last_seen);
         }
     }
 }
@@ -307,37 +298,13 @@ fn spray_alert(
     alert
 }
 
-/// True when `then` is no more than `span` away from `now`, in either direction.
-fn within(now: Timestamp, then: Timestamp, span: SignedDuration) -> bool {
-    now.duration_since(then).abs() <= span
-}
-
-/// Reads a duration such as `"90s"`, `"10m"`, `"12h"` or `"7d"`. `SignedDuration` alone
-/// refuses days, because a calendar day is not always 24 hours; for a detector's window it
-/// may as well be, and the rest of the configuration file writes durations in days.
-fn duration_with_days<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> std::result::Result<SignedDuration, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    if let Ok(duration) = text.parse::<SignedDuration>() {
-        return Ok(duration);
-    }
-    let span: jiff::Span = text.parse().map_err(serde::de::Error::custom)?;
-    span.to_duration(jiff::SpanRelativeTo::days_are_24_hours()).map_err(serde::de::Error::custom)
-}
-
-/// A configured duration, with a negative one read as zero.
-fn non_negative(duration: SignedDuration) -> SignedDuration {
-    if duration.is_negative() { SignedDuration::ZERO } else { duration }
-}
-
 impl Behaviour for PasswordSpraying {
     fn meta(&self) -> &BehaviourMeta {
         &META
     }
 
     fn wants(&self, event: &Event) -> bool {
-        outcome(event).is_some()
+        login::outcome(event).is_some()
     }
 
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {
@@ -373,46 +340,6 @@ impl Behaviour for PasswordSpraying {
     }
 }
 
-/// How a login ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Success,
-    Failure,
-}
-
-/// The outcome of a login event: ECS `event.category: authentication` with `event.outcome`,
-/// or a Windows Security log event (4624 success, 4625 and 4771 failure, 4776 by its status).
-fn outcome(event: &Event) -> Option<Outcome> {
-    if has(event, "event.category", "authentication") {
-        if has(event, "event.outcome", "success") {
-            return Some(Outcome::Success);
-        }
-        if has(event, "event.outcome", "failure") {
-            return Some(Outcome::Failure);
-        }
-    }
-    let event_id = number(event, "EventID")?;
-    if let Some(channel) = text(event, "Channel")
-        && !channel.eq_ignore_ascii_case("Security")
-    {
-        return None;
-    }
-    // `as` saturates, and NaN becomes 0: odd values land on no event id.
-    #[allow(clippy::cast_possible_truncation)]
-    match event_id as i64 {
-        4624 => Some(Outcome::Success),
-        4625 | 4771 => Some(Outcome::Failure),
-        4776 => {
-            // The NTLM validation's status: 0x0 when the credentials were good.
-            let status = text(event, "Status")?;
-            let status = status.trim().trim_start_matches("0x").trim_start_matches("0X");
-            let good = !status.is_empty() && status.bytes().all(|byte| byte == b'0');
-            Some(if good { Outcome::Success } else { Outcome::Failure })
-        }
-        _ => None,
-    }
-}
-
 /// What the detector needs from one login event: it needs both a user and a source address.
 #[derive(Debug)]
 struct Login {
@@ -427,37 +354,13 @@ struct Login {
 
 impl Login {
     fn read(event: &Event) -> Option<Self> {
-        let outcome = outcome(event)?;
-        let user = text(event, "user.name")
-            .or_else(|| text(event, "TargetUserName"))?
-            .trim()
-            .to_lowercase();
-        let source_ip = ["source.ip", "IpAddress"]
-            .iter()
-            .find_map(|field| text(event, field)?.trim().parse::<IpAddr>().ok())?
-            .to_canonical();
-        let host = ["host.name", "Computer", "host.hostname", "observer.hostname"]
-            .iter()
-            .find_map(|field| text(event, field))
-            .map(|host| host.trim().to_lowercase());
-        let connection = number(event, "process.pid")
-            .filter(|pid| pid.is_finite())
-            .map(|pid| connection_tag(host.as_deref().unwrap_or(""), pid));
+        let outcome = login::outcome(event)?;
+        let user = login::user(event)?;
+        let source_ip = login::source_ip(event)?;
+        let host = login::host(event);
+        let connection = login::connection(event, host.as_deref());
         Some(Self { outcome, user, host, source: source_ip.to_string(), source_ip, connection })
     }
-}
-
-/// A stable hash (FNV-1a) of a host and a process id: saved with the state, so it must not
-/// depend on a per-process random seed.
-fn connection_tag(host: &str, pid: f64) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    #[allow(clippy::cast_possible_truncation)] // a pid that does not fit is garbage anyway
-    let pid = pid as i64;
-    for byte in host.bytes().chain([0]).chain(pid.to_le_bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
 }
 
 #[cfg(test)]

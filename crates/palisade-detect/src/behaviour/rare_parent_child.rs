@@ -19,7 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{has, number, text};
+use super::util::{self, has, number, text};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, Entities, EventId, Result, Severity};
 
@@ -51,7 +51,7 @@ pub enum Scope {
     Global,
 }
 
-/// Settings of `[detect.rare_parent_child]`.
+/// Settings of `[detect.behaviour.rare_parent_child]`.
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RareParentChildConfig {
@@ -59,7 +59,7 @@ pub struct RareParentChildConfig {
     pub scope: Scope,
     /// How long, from the first process start seen on a host (or anywhere, in global mode),
     /// pairs are only learnt. A week covers weekly jobs and the working week.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub learning_period: SignedDuration,
     /// After learning, a pair seen fewer times than this before is rare. 1 means "never
     /// seen"; 3 also flags pairs seen once or twice during learning.
@@ -72,7 +72,7 @@ pub struct RareParentChildConfig {
     pub risky_only: bool,
     /// After an alert for a (host, pair), no new alert for it until this much event time
     /// has passed; matters only when `rare_below` is above 1.
-    #[serde(deserialize_with = "duration::deserialize")]
+    #[serde(deserialize_with = "util::duration::deserialize")]
     pub cooldown: SignedDuration,
     /// Parents a user opens content with (office, mail, PDF readers, browsers): such a
     /// parent starting a shell is a malicious document or download (T1204.002). Base
@@ -558,27 +558,6 @@ impl Behaviour for RareParentChild {
 
 fn state_error(source: serde_json::Error) -> crate::Error {
     crate::Error::State { detector: META.id.to_owned(), source }
-}
-
-/// Durations in settings, written as in the rest of the configuration file (`30s`, `12h`,
-/// `7d`): days count as 24 hours.
-mod duration {
-    use jiff::{SignedDuration, Span, SpanRelativeTo};
-    use serde::Deserialize;
-
-    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<SignedDuration, D::Error> {
-        use serde::de::Error;
-        let text = String::deserialize(deserializer)?;
-        let span: Span = text.trim().parse().map_err(D::Error::custom)?;
-        let duration =
-            span.to_duration(SpanRelativeTo::days_are_24_hours()).map_err(D::Error::custom)?;
-        if duration.is_negative() {
-            return Err(D::Error::custom(format!("{text:?} is negative")));
-        }
-        Ok(duration)
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,175 @@
+//! Reading login events, as the login detectors ([`super::brute_force`],
+//! [`super::password_spraying`], [`super::impossible_travel`], [`super::new_geo_login`]) all
+//! do: the outcome, from ECS `event.category: authentication` with `event.outcome` or from a
+//! Windows Security log event id, then the user, the host and the source address, each from
+//! the ECS field first and the Windows one after.
+//!
+//! Users and hosts are lower-cased (Windows account and computer names are case-insensitive,
+//! and a guesser's `Admin` and `admin` are the same target); source addresses are
+//! canonical (an IPv4-mapped IPv6 address reads as IPv4).
+
+use std::net::IpAddr;
+
+use jiff::SignedDuration;
+use palisade_event::Event;
+
+use super::util::{has, number, text};
+
+/// Two failures of one connection (same host and process id) this close together are one
+/// attempt: sshd logs a failed password twice, once itself and once through `pam_unix`.
+pub const SAME_ATTEMPT: SignedDuration = SignedDuration::from_secs(1);
+
+/// How a login ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The user got in.
+    Success,
+    /// The credentials were refused.
+    Failure,
+}
+
+/// The outcome of a login event: ECS `event.category: authentication` with `event.outcome`,
+/// or a Windows Security log event (4624 success, 4625 and 4771 failure, 4776 by its status).
+/// An ECS authentication event whose outcome is neither still gets the Windows reading.
+#[must_use]
+pub fn outcome(event: &Event) -> Option<Outcome> {
+    if has(event, "event.category", "authentication") {
+        if has(event, "event.outcome", "success") {
+            return Some(Outcome::Success);
+        }
+        if has(event, "event.outcome", "failure") {
+            return Some(Outcome::Failure);
+        }
+    }
+    let event_id = number(event, "EventID")?;
+    if let Some(channel) = text(event, "Channel")
+        && !channel.eq_ignore_ascii_case("Security")
+    {
+        return None;
+    }
+    // `as` saturates, and NaN becomes 0: odd values land on no event id.
+    #[allow(clippy::cast_possible_truncation)]
+    match event_id as i64 {
+        4624 => Some(Outcome::Success),
+        4625 | 4771 => Some(Outcome::Failure),
+        4776 => {
+            // The NTLM validation's status: 0x0 when the credentials were good.
+            let status = text(event, "Status")?;
+            let status = status.trim().trim_start_matches("0x").trim_start_matches("0X");
+            let good = !status.is_empty() && status.bytes().all(|byte| byte == b'0');
+            Some(if good { Outcome::Success } else { Outcome::Failure })
+        }
+        _ => None,
+    }
+}
+
+/// True for a successful login: ECS `event.category: authentication` with
+/// `event.outcome: success`, or Windows 4624 in the Security log.
+///
+/// Stricter than [`outcome`] being a success, on purpose: an ECS authentication event is
+/// judged by its `event.outcome` alone, and NTLM validations (4776) are not logins from a
+/// place. The detectors that follow where users log in from use this one.
+#[must_use]
+pub fn is_success(event: &Event) -> bool {
+    if has(event, "event.category", "authentication") {
+        return has(event, "event.outcome", "success");
+    }
+    let windows_logon = number(event, "EventID").is_some_and(|id| id == 4624.0);
+    windows_logon
+        && text(event, "Channel").is_none_or(|channel| channel.eq_ignore_ascii_case("Security"))
+}
+
+/// The user who logged in (`user.name`, else `TargetUserName`), trimmed and lower-cased.
+#[must_use]
+pub fn user(event: &Event) -> Option<String> {
+    text(event, "user.name")
+        .or_else(|| text(event, "TargetUserName"))
+        .map(|user| user.trim().to_lowercase())
+}
+
+/// The host logged in to (`host.name`, else `Computer`, `host.hostname`,
+/// `observer.hostname`), trimmed and lower-cased.
+#[must_use]
+pub fn host(event: &Event) -> Option<String> {
+    ["host.name", "Computer", "host.hostname", "observer.hostname"]
+        .iter()
+        .find_map(|field| text(event, field))
+        .map(|host| host.trim().to_lowercase())
+}
+
+/// The address the login came from (`source.ip`, else `IpAddress`), canonical: the first of
+/// the two fields that holds an address.
+#[must_use]
+pub fn source_ip(event: &Event) -> Option<IpAddr> {
+    ["source.ip", "IpAddress"]
+        .iter()
+        .find_map(|field| text(event, field)?.trim().parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
+}
+
+/// A tag for the connection a login line belongs to: the host (as [`host`] reads it, empty
+/// when there is none) and `process.pid` hashed together, to recognise the second line
+/// that one attempt can log (see [`SAME_ATTEMPT`]). `None` without a finite process id.
+#[must_use]
+pub fn connection(event: &Event, host: Option<&str>) -> Option<u64> {
+    number(event, "process.pid")
+        .filter(|pid| pid.is_finite())
+        .map(|pid| connection_tag(host.unwrap_or(""), pid))
+}
+
+/// A stable hash (FNV-1a) of a host and a process id: saved with the detectors' state, so it
+/// must not depend on a per-process random seed.
+fn connection_tag(host: &str, pid: f64) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    #[allow(clippy::cast_possible_truncation)] // a pid that does not fit is garbage anyway
+    let pid = pid as i64;
+    for byte in host.bytes().chain([0]).chain(pid.to_le_bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_event::Value;
+
+    use super::*;
+
+    #[test]
+    fn fields_are_read_ecs_first_and_normalised() {
+        let event = Event::from_fields(vec![
+            ("TargetUserName".into(), Value::from("Administrator")),
+            ("user.name".into(), Value::from(" JDoe ")),
+            ("Computer".into(), Value::from("FS01.corp.example")),
+            ("IpAddress".into(), Value::from("-")),
+            ("source.ip".into(), Value::from("::ffff:192.0.2.7")),
+            ("process.pid".into(), Value::Int(4_242)),
+        ]);
+        assert_eq!(user(&event).as_deref(), Some("jdoe"));
+        assert_eq!(host(&event).as_deref(), Some("fs01.corp.example"));
+        assert_eq!(source_ip(&event), Some("192.0.2.7".parse().unwrap()));
+        let tag = connection(&event, host(&event).as_deref());
+        assert!(tag.is_some());
+        assert_ne!(tag, connection(&event, None));
+        assert_eq!(connection(&Event::new(), Some("h")), None);
+    }
+
+    #[test]
+    fn is_success_is_stricter_than_outcome() {
+        // An ECS authentication event without a usable outcome, on a Windows logon.
+        let event = Event::from_fields(vec![
+            ("event.category".into(), Value::from("authentication")),
+            ("event.outcome".into(), Value::from("unknown")),
+            ("EventID".into(), Value::Int(4624)),
+        ]);
+        assert_eq!(outcome(&event), Some(Outcome::Success));
+        assert!(!is_success(&event));
+        let ntlm = Event::from_fields(vec![
+            ("EventID".into(), Value::Int(4776)),
+            ("Status".into(), Value::from("0x0")),
+        ]);
+        assert_eq!(outcome(&ntlm), Some(Outcome::Success));
+        assert!(!is_success(&ntlm));
+    }
+}
