@@ -123,7 +123,11 @@ impl StateDb {
         let mut outcome = Recorded::default();
         // Read once per batch, so that a new or revoked exception applies from the next one.
         let exceptions = self.active_exceptions().await?;
-        let mut tx = self.pool().begin().await?;
+        // Fold the batch in memory first: under an attack most alerts of a batch repeat a
+        // few (rule, subject) pairs, and one row write per pair keeps the writer ahead.
+        let mut folded: Vec<(String, Option<i64>, Alert)> = Vec::new();
+        let mut open: std::collections::HashMap<(String, Option<i64>), usize> =
+            std::collections::HashMap::new();
         for alert in alerts {
             let key = alert.dedup_key();
             let exception =
@@ -131,6 +135,32 @@ impl StateDb {
             if exception.is_some() {
                 outcome.excepted += 1;
             }
+            if let Some(&idx) = open.get(&(key.clone(), exception)) {
+                let existing = &mut folded[idx].2;
+                let within = existing
+                    .last_seen
+                    .checked_add(suppress)
+                    .is_ok_and(|limit| alert.first_seen <= limit)
+                    && alert
+                        .last_seen
+                        .checked_add(suppress)
+                        .is_ok_and(|limit| existing.first_seen <= limit);
+                if within {
+                    existing.count = existing.count.saturating_add(alert.count);
+                    existing.first_seen = existing.first_seen.min(alert.first_seen);
+                    existing.last_seen = existing.last_seen.max(alert.last_seen);
+                    existing.add_evidence(alert.evidence.iter().copied());
+                    existing.entities.merge(&alert.entities);
+                    outcome.folded += 1;
+                    continue;
+                }
+            }
+            open.insert((key.clone(), exception), folded.len());
+            folded.push((key, exception, alert.clone()));
+        }
+        let mut tx = self.pool().begin().await?;
+        for (key, exception, alert) in &folded {
+            let (key, exception) = (key.clone(), *exception);
             let since = alert.first_seen.saturating_sub(suppress).unwrap_or(alert.first_seen);
             let existing = sqlx::query(
                 "SELECT * FROM alerts WHERE dedup_key = ? AND last_seen >= ? AND status != 'closed'
@@ -358,6 +388,27 @@ mod tests {
             .expect("list");
         assert_eq!(recent.len(), 1);
         assert_eq!(db.alert(recent[0].id).await.expect("get").expect("exists"), recent[0]);
+    }
+
+    #[tokio::test]
+    async fn a_batch_folds_in_memory_before_it_is_written() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let db = StateDb::open(dir.path()).await.expect("open");
+        let window = SignedDuration::from_secs(600);
+        let batch: Vec<Alert> = (0..50)
+            .map(|n| alert("r1", if n % 2 == 0 { "alice" } else { "bob" }, n, n as u64 + 1))
+            .chain([alert("r1", "alice", 5000, 99)])
+            .collect();
+        let outcome = db.record_alerts(&batch, window).await.expect("record");
+        assert_eq!(outcome, Recorded { new: 3, folded: 48, excepted: 0 });
+        let all = db.list_alerts(&AlertFilter::default()).await.expect("list");
+        let counts: Vec<u64> = all.iter().map(|stored| stored.alert.count).collect();
+        assert_eq!(counts.iter().sum::<u64>(), 51);
+        let alice = all
+            .iter()
+            .find(|stored| stored.alert.evidence.first() == Some(&1))
+            .expect("alice's first alert");
+        assert_eq!((alice.alert.count, alice.alert.last_seen), (25, at(48)));
     }
 
     #[tokio::test]
