@@ -17,7 +17,9 @@ pub mod behaviour;
 pub mod builtin;
 pub mod correlation;
 mod error;
+pub mod sink;
 pub mod stage;
 
 pub use alert::{Alert, AlertKind, Entities, EventId, Severity};
 pub use error::{Error, Result};
+pub use sink::{AlertSink, Recorded};

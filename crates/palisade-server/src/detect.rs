@@ -21,7 +21,7 @@ use crate::metrics::DetectMetrics;
 use jiff::{SignedDuration, Timestamp};
 use palisade_detect::correlation::EngineConfig;
 use palisade_detect::stage::{Detector, RuleInfo};
-use palisade_detect::{Alert, EventId};
+use palisade_detect::{Alert, AlertSink, EventId};
 use palisade_event::Event;
 use palisade_sigma::{Loader, Mapping, Pipeline as FieldMapping, RuleSet};
 use palisade_state::StateDb;
@@ -149,6 +149,20 @@ impl Detection {
         db: StateDb,
         options: DetectOptions,
     ) -> Result<(Arc<Self>, LoadReport), Box<dyn std::error::Error + Send + Sync>> {
+        Self::start_with_sink(data_dir, db.clone(), db, options).await
+    }
+
+    /// As [`Self::start`], with alerts recorded in `sink` instead of the state database
+    /// (which still holds the rules switched off).
+    ///
+    /// # Errors
+    /// As [`Self::start`].
+    pub async fn start_with_sink<S: AlertSink>(
+        data_dir: &Path,
+        db: StateDb,
+        sink: S,
+        options: DetectOptions,
+    ) -> Result<(Arc<Self>, LoadReport), Box<dyn std::error::Error + Send + Sync>> {
         let rules_dir = data_dir.join("rules");
         let (rules, report) = load_rules(&rules_dir)?;
         let behaviours = palisade_detect::behaviour::all(&options.behaviours);
@@ -186,7 +200,7 @@ impl Detection {
         let suppress = options.suppress;
         std::thread::Builder::new()
             .name("alert-writer".into())
-            .spawn(move || write_alerts(&receiver, &db, &handle, suppress, &metrics))?;
+            .spawn(move || write_alerts(&receiver, &sink, &handle, suppress, &metrics))?;
         tokio::spawn(clock(Arc::clone(&detection), options.checkpoint_every));
         Ok((detection, report))
     }
@@ -328,9 +342,9 @@ async fn clock(detection: Arc<Detection>, checkpoint_every: Duration) {
 }
 
 /// The alert writer: records queued alerts in batches, retrying while the database fails.
-fn write_alerts(
+fn write_alerts<S: AlertSink>(
     receiver: &Receiver<(Vec<Alert>, Instant)>,
-    db: &StateDb,
+    sink: &S,
     handle: &tokio::runtime::Handle,
     suppress: SignedDuration,
     metrics: &DetectMetrics,
@@ -349,7 +363,7 @@ fn write_alerts(
         }
         let mut delay = Duration::from_millis(100);
         loop {
-            match handle.block_on(db.record_alerts(&batch, suppress)) {
+            match handle.block_on(sink.record(&batch, suppress)) {
                 Ok(recorded) => {
                     tracing::debug!(
                         new = recorded.new,

@@ -28,16 +28,7 @@ pub struct StoredAlert {
     pub alert: Alert,
 }
 
-/// What recording a batch of alerts did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Recorded {
-    /// New rows.
-    pub new: usize,
-    /// Alerts folded into a recent one with the same rule and subject.
-    pub folded: usize,
-    /// Alerts covered by an exception (recorded, not listed by default).
-    pub excepted: usize,
-}
+pub use palisade_detect::Recorded;
 
 /// Filters for [`StateDb::list_alerts`].
 #[derive(Debug, Clone, Default)]
@@ -107,6 +98,18 @@ fn alert_row(row: &sqlx::sqlite::SqliteRow) -> Result<StoredAlert> {
             detected_at: from_micros(row.try_get("detected_at")?),
         },
     })
+}
+
+impl palisade_detect::AlertSink for StateDb {
+    type Error = Error;
+
+    fn record(
+        &self,
+        alerts: &[Alert],
+        suppress: SignedDuration,
+    ) -> impl std::future::Future<Output = Result<Recorded>> + Send {
+        self.record_alerts(alerts, suppress)
+    }
 }
 
 impl StateDb {
