@@ -300,3 +300,119 @@ fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or_default().trim();
     if line.chars().count() > 300 { line.chars().take(300).collect() } else { line.to_owned() }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use palisade_event::Value;
+    use palisade_sigma::{Loader, Mapping};
+
+    use super::*;
+
+    const RULES: &str = "title: Whoami
+id: r-whoami
+level: high
+tags: [attack.t1033]
+logsource: {product: test}
+detection:
+    selection:
+        CommandLine|contains: whoami
+    condition: selection
+---
+title: Failed
+id: r-failed
+name: failed
+logsource: {product: test}
+detection:
+    selection:
+        outcome: failure
+    condition: selection
+---
+title: Many failures
+id: c-many
+correlation:
+    type: event_count
+    rules: [failed]
+    group-by: [user]
+    timespan: 1m
+    condition:
+        gte: 3
+";
+
+    fn detector() -> Detector {
+        let rules = Loader::new(Mapping::new(Vec::new()))
+            .load(&[(PathBuf::from("t.yml"), RULES.to_owned())]);
+        assert_eq!(rules.errors().count(), 0, "{:?}", rules.diagnostics());
+        Detector::new(rules, Vec::new(), EngineConfig::default())
+    }
+
+    fn event(fields: &[(&str, &str)], second: i64) -> Event {
+        let mut event = Event::from_fields(
+            fields.iter().map(|(name, value)| ((*name).into(), Value::from(*value))).collect(),
+        );
+        event.set_timestamp(Timestamp::from_second(1_800_000_000 + second).ok());
+        event
+    }
+
+    fn run(detector: &mut Detector, events: &[Event], now: Timestamp) -> Vec<Alert> {
+        let rules = detector.rules();
+        let hits = scan(&rules, events);
+        events
+            .iter()
+            .zip(&hits)
+            .enumerate()
+            .flat_map(|(idx, (event, hits))| detector.process(event, idx as u64 + 1, hits, now))
+            .collect()
+    }
+
+    #[test]
+    fn single_rules_alert_feeding_rules_do_not_and_correlations_do() {
+        let mut detector = detector();
+        let now = Timestamp::from_second(1_900_000_000).expect("time");
+        let events = vec![
+            event(&[("CommandLine", "cmd /c whoami /all"), ("user.name", "eve")], 0),
+            event(&[("outcome", "failure"), ("user", "bob")], 1),
+            event(&[("outcome", "failure"), ("user", "bob")], 2),
+            event(&[("outcome", "failure"), ("user", "bob")], 3),
+        ];
+        let alerts = run(&mut detector, &events, now);
+        let ids: Vec<&str> = alerts.iter().map(|alert| alert.rule_id.as_str()).collect();
+        assert_eq!(ids, ["r-whoami", "c-many"]);
+        let whoami = &alerts[0];
+        assert_eq!(whoami.kind, AlertKind::Sigma);
+        assert_eq!(whoami.severity, Severity::High);
+        assert_eq!(whoami.attack, ["T1033"]);
+        assert_eq!(whoami.evidence, [1]);
+        assert!(whoami.entities.users.contains("eve"));
+        assert_eq!(whoami.first_seen, Timestamp::from_second(1_800_000_000).expect("time"));
+        assert!(alerts.iter().all(|alert| alert.detected_at == now));
+        assert_eq!(alerts[1].evidence, [2, 3, 4]);
+        let listed = detector.list();
+        assert!(listed.iter().any(|rule| rule.id == "r-failed" && rule.silent));
+    }
+
+    #[test]
+    fn disabled_rules_and_correlations_stay_quiet_and_state_survives_a_restore() {
+        let mut detector = detector();
+        let now = Timestamp::from_second(1_900_000_000).expect("time");
+        detector.set_disabled(["r-whoami".to_owned(), "c-many".to_owned()].into());
+        let events = vec![
+            event(&[("CommandLine", "whoami")], 0),
+            event(&[("outcome", "failure"), ("user", "bob")], 1),
+            event(&[("outcome", "failure"), ("user", "bob")], 2),
+            event(&[("outcome", "failure"), ("user", "bob")], 3),
+        ];
+        assert!(run(&mut detector, &events, now).is_empty());
+        // On again: two failures, a save and a restore into a new detector, one more.
+        let mut detector = self::detector();
+        let two = &events[1..3];
+        assert!(run(&mut detector, two, now).is_empty());
+        let saved = detector.save();
+        let mut restored = self::detector();
+        restored.restore(saved).expect("restores");
+        let alerts = run(&mut restored, &events[3..], now);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].rule_id, "c-many");
+    }
+}
