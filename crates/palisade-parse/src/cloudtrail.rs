@@ -223,9 +223,14 @@ fn map_identity(identity: &Json, fields: &mut EcsFields) {
     }
 }
 
-/// `event.outcome`: a ConsoleLogin states it in `responseElements.ConsoleLogin`; any other
-/// record failed when it has an `errorCode` (or an `errorMessage`), and succeeded otherwise.
+/// `event.outcome`: a record with an `errorCode` failed, whatever else it says (a damaged or
+/// forged record may claim `ConsoleLogin: Success` beside an error; the error wins, as it does
+/// for `error.code`). Otherwise a ConsoleLogin states it in `responseElements.ConsoleLogin`; any
+/// other record failed when it has an `errorMessage`, and succeeded otherwise.
 fn outcome(document: &Json, event_name: &str) -> &'static str {
+    if text(document.get("errorCode")).is_some() {
+        return "failure";
+    }
     if event_name == "ConsoleLogin" {
         match text(document.pointer("/responseElements/ConsoleLogin")) {
             Some("Success") => return "success",

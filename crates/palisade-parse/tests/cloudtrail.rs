@@ -213,6 +213,16 @@ fn console_logins() {
     assert_eq!(root.get_str("aws.cloudtrail.user_identity.type").as_deref(), Some("Root"));
 }
 
+/// Found by the property test: an error code wins over a ConsoleLogin that says Success.
+#[test]
+fn an_error_code_is_a_failure_even_when_the_response_says_success() {
+    let record = r#"{"eventVersion":"1.09","userIdentity":{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"eventTime":"2026-12-01T09:10:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","responseElements":{"ConsoleLogin":"Success"},"eventID":"0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9","eventType":"AwsConsoleSignIn","errorCode":"Root"}"#;
+    let event = parse_record(record).expect("a CloudTrail record");
+    check_invariants(&event, record);
+    assert_eq!(event.get_str("event.outcome").as_deref(), Some("failure"));
+    assert_eq!(event.get_str("error.code").as_deref(), Some("Root"));
+}
+
 #[test]
 fn identities_and_targets() {
     let events = golden_events();
