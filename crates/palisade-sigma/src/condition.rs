@@ -367,10 +367,19 @@ mod tests {
                     "and" | "or" | "not" | "of" | "all" | "them"
                 ))
                 .prop_map(Condition::Ident),
-            (1u32..4, "[a-z]{1,5}\\*?").prop_map(|(count, pattern)| Condition::Of {
-                quantifier: Quantifier::AtLeast(count),
-                target: OfTarget::Pattern(pattern)
-            }),
+            // A keyword is not an identifier pattern (`1 of or` is a syntax error, `1 of them`
+            // means every selection): the identifiers above exclude them, and so must these.
+            (
+                1u32..4,
+                "[a-z]{1,5}\\*?".prop_filter("keyword", |s| !matches!(
+                    s.trim_end_matches('*'),
+                    "and" | "or" | "not" | "of" | "all" | "them"
+                ))
+            )
+                .prop_map(|(count, pattern)| Condition::Of {
+                    quantifier: Quantifier::AtLeast(count),
+                    target: OfTarget::Pattern(pattern)
+                }),
             Just(Condition::Of { quantifier: Quantifier::All, target: OfTarget::Them }),
         ];
         leaf.prop_recursive(6, 48, 2, |inner| {
