@@ -262,6 +262,16 @@ impl Alert {
         }
     }
 
+    /// Folds `other` (same rule and subject) into this alert: counts add up, the time range
+    /// widens, evidence and entities join. What every deduplicating sink does.
+    pub fn absorb(&mut self, other: &Alert) {
+        self.count = self.count.saturating_add(other.count);
+        self.first_seen = self.first_seen.min(other.first_seen);
+        self.last_seen = self.last_seen.max(other.last_seen);
+        self.add_evidence(other.evidence.iter().copied());
+        self.entities.merge(&other.entities);
+    }
+
     /// The deduplication key: the rule and what the alert is about.
     #[must_use]
     pub fn dedup_key(&self) -> String {

@@ -31,13 +31,17 @@ pub(crate) struct ListParams {
     all: bool,
 }
 
-/// Parses `since`: an RFC 3339 time, or `N` followed by s, m, h, d (back from now).
-pub(crate) fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
+/// Parses a start time as the API and the command line take it: an RFC 3339 time, or `N`
+/// followed by s, m, h, d (that long back from now).
+///
+/// # Errors
+/// A message saying what is accepted.
+pub fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(time) = text.parse::<jiff::Timestamp>() {
         return Ok(time);
     }
     let span = palisade_detect::correlation::parse_timespan(text).map_err(|_| {
-        format!("`since` must be an RFC 3339 time or a span such as 24h or 7d, not `{text}`")
+        format!("must be an RFC 3339 time or a span such as 24h or 7d, not `{text}`")
     })?;
     jiff::Timestamp::now().checked_sub(span).map_err(|error| error.to_string())
 }

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod alerts;
+pub use alerts::parse_since;
 mod auth;
 mod compat;
 pub mod detect;

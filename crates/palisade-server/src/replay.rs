@@ -193,10 +193,7 @@ fn fold(alerts: Vec<Alert>, suppress: SignedDuration) -> Vec<Alert> {
                 .checked_add(suppress)
                 .is_ok_and(|limit| alert.first_seen <= limit);
             if within {
-                existing.count += alert.count;
-                existing.last_seen = existing.last_seen.max(alert.last_seen);
-                existing.add_evidence(alert.evidence.iter().copied());
-                existing.entities.merge(&alert.entities);
+                existing.absorb(&alert);
                 continue;
             }
         }

@@ -149,11 +149,7 @@ impl StateDb {
                         .checked_add(suppress)
                         .is_ok_and(|limit| existing.first_seen <= limit);
                 if within {
-                    existing.count = existing.count.saturating_add(alert.count);
-                    existing.first_seen = existing.first_seen.min(alert.first_seen);
-                    existing.last_seen = existing.last_seen.max(alert.last_seen);
-                    existing.add_evidence(alert.evidence.iter().copied());
-                    existing.entities.merge(&alert.entities);
+                    existing.absorb(alert);
                     outcome.folded += 1;
                     continue;
                 }
@@ -176,11 +172,7 @@ impl StateDb {
             .await?;
             if let Some(row) = existing {
                 let mut stored = alert_row(&row)?;
-                stored.alert.count = stored.alert.count.saturating_add(alert.count);
-                stored.alert.first_seen = stored.alert.first_seen.min(alert.first_seen);
-                stored.alert.last_seen = stored.alert.last_seen.max(alert.last_seen);
-                stored.alert.add_evidence(alert.evidence.iter().copied());
-                stored.alert.entities.merge(&alert.entities);
+                stored.alert.absorb(alert);
                 sqlx::query(
                     "UPDATE alerts SET count = ?, first_seen = ?, last_seen = ?, evidence = ?,
                      entities = ?, updated_at = ? WHERE id = ?",

@@ -40,15 +40,8 @@ pub(crate) fn run(
         .since
         .as_deref()
         .map(|text| {
-            if let Ok(time) = text.parse::<jiff::Timestamp>() {
-                return Ok(time);
-            }
-            let span = palisade_detect::correlation::parse_timespan(text).map_err(|_| {
-                usage(format!(
-                    "--since must be a span such as 24h or an RFC 3339 time, not `{text}`"
-                ))
-            })?;
-            jiff::Timestamp::now().checked_sub(span).map_err(|error| usage(error.to_string()))
+            palisade_server::parse_since(text)
+                .map_err(|message| usage(format!("--since {message}")))
         })
         .transpose()?;
     let min_severity = args

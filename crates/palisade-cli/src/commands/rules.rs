@@ -99,15 +99,8 @@ fn replay(
     globals: &Globals,
 ) -> anyhow::Result<()> {
     let usage = |message: String| anyhow::Error::new(Exit::Usage(anyhow::anyhow!(message)));
-    let time = |text: &str, flag: &str| -> anyhow::Result<jiff::Timestamp> {
-        if let Ok(time) = text.parse::<jiff::Timestamp>() {
-            return Ok(time);
-        }
-        let span = palisade_detect::correlation::parse_timespan(text)
-            .map_err(|message| usage(format!("{flag}: {message}")))?;
-        jiff::Timestamp::now().checked_sub(span).map_err(|error| usage(error.to_string()))
-    };
-    let since = time(&args.since, "--since")?;
+    let since = palisade_server::parse_since(&args.since)
+        .map_err(|message| usage(format!("--since {message}")))?;
     let until = match &args.until {
         Some(text) => text
             .parse::<jiff::Timestamp>()
