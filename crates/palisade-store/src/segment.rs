@@ -293,6 +293,13 @@ pub fn recover(root: &Path) -> Result<(Vec<SegmentInfo>, u64)> {
         }
         infos.extend(kept);
     }
+    // A new store gets its marker (0) now, before its first flush: without it, a crash in
+    // the middle of that flush would leave some sources' segments and no marker, and the
+    // fallback below would take the written segments for the whole flush and skip the
+    // log records of the sources not yet written.
+    if marker.is_none() && infos.is_empty() {
+        write_flushed(root, 0)?;
+    }
     // Without a marker (a store from before markers existed), the segments themselves say
     // how far the log was flushed.
     let flushed =
@@ -347,4 +354,22 @@ pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
         }
     }
     writer.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new store has its marker before its first flush, so a crash during that flush (some
+    /// sources' segments written, the marker not yet moved) replays the log instead of taking
+    /// the written segments for the whole flush. The crash test found this loss.
+    #[test]
+    fn a_new_store_gets_its_marker_before_the_first_flush() {
+        let dir = tempfile::tempdir().expect("tmp");
+        assert_eq!(read_flushed(dir.path()).expect("read"), None);
+        let (segments, flushed) = recover(dir.path()).expect("recover");
+        assert!(segments.is_empty());
+        assert_eq!(flushed, 0);
+        assert_eq!(read_flushed(dir.path()).expect("read"), Some(0));
+    }
 }
