@@ -18,12 +18,16 @@ pub use value::{Text, Value};
 
 /// One normalized event: its fields and its time when the source gave one.
 ///
-/// Fields are kept sorted by (name length, name) rather than alphabetically: a lookup then
-/// settles most comparisons on the length alone, without comparing bytes, which matters
-/// because matching a rule set looks up fields many times per event.
+/// Fields are kept sorted by a 64-bit key of each name (its length, then its first seven
+/// bytes; see [`field_order`]) rather than alphabetically, with the keys in an array of their
+/// own: a lookup is a binary search over integers and compares names only once, to confirm.
+/// That matters because matching a rule set and the behaviour detectors look up fields many
+/// times per event.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Event {
     fields: Vec<(Box<str>, Value)>,
+    /// `name_key` of each field, in the same order.
+    keys: Vec<u64>,
     timestamp: Option<Timestamp>,
 }
 
@@ -38,7 +42,7 @@ impl Event {
     /// list in their input order, so nothing the source sent is lost.
     #[must_use]
     pub fn from_fields(mut fields: Vec<(Box<str>, Value)>) -> Self {
-        fields.sort_by(|left, right| name_order(&left.0, &right.0));
+        fields.sort_by(|left, right| field_order(&left.0, &right.0));
         let mut merged: Vec<(Box<str>, Value)> = Vec::with_capacity(fields.len());
         for (name, value) in fields {
             match merged.last_mut() {
@@ -46,7 +50,8 @@ impl Event {
                 _ => merged.push((name, value)),
             }
         }
-        Self { fields: merged, timestamp: None }
+        let keys = merged.iter().map(|(name, _)| name_key(name)).collect();
+        Self { fields: merged, keys, timestamp: None }
     }
 
     /// Bytes the event holds on the heap, estimated (field names, values, the field list and
@@ -55,6 +60,7 @@ impl Event {
     pub fn heap_size(&self) -> usize {
         value::ALLOCATION
             + self.fields.capacity() * std::mem::size_of::<(Box<str>, Value)>()
+            + self.keys.capacity() * std::mem::size_of::<u64>()
             + self
                 .fields
                 .iter()
@@ -76,10 +82,7 @@ impl Event {
     /// Returns the value of a field by its exact name.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields
-            .binary_search_by(|(field_name, _)| name_order(field_name, name))
-            .ok()
-            .map(|idx| &self.fields[idx].1)
+        self.find(name).ok().map(|idx| &self.fields[idx].1)
     }
 
     /// Returns the string form of a field, if present and not null.
@@ -91,13 +94,31 @@ impl Event {
     /// Inserts or replaces a field.
     pub fn insert(&mut self, name: impl Into<Box<str>>, value: Value) {
         let name = name.into();
-        match self.fields.binary_search_by(|(field_name, _)| name_order(field_name, &name)) {
+        match self.find(&name) {
             Ok(idx) => self.fields[idx].1 = value,
-            Err(idx) => self.fields.insert(idx, (name, value)),
+            Err(idx) => {
+                self.keys.insert(idx, name_key(&name));
+                self.fields.insert(idx, (name, value));
+            }
         }
     }
 
-    /// Iterates over the fields (in the internal lookup order: by name length, then name).
+    /// Where a field is (`Ok`), or where it would go (`Err`): a binary search over the keys,
+    /// then names compared only among fields with the same key.
+    fn find(&self, name: &str) -> Result<usize, usize> {
+        let key = name_key(name);
+        let mut idx = self.keys.partition_point(|probe| *probe < key);
+        while idx < self.keys.len() && self.keys[idx] == key {
+            match (*self.fields[idx].0).cmp(name) {
+                std::cmp::Ordering::Less => idx += 1,
+                std::cmp::Ordering::Equal => return Ok(idx),
+                std::cmp::Ordering::Greater => break,
+            }
+        }
+        Err(idx)
+    }
+
+    /// Iterates over the fields, in the internal lookup order ([`field_order`]).
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.fields.iter().map(|(name, value)| (&**name, value))
     }
@@ -138,9 +159,24 @@ impl serde::Serialize for Event {
     }
 }
 
-/// The lookup order of field names: shorter first, then bytewise.
-fn name_order(left: &str, right: &str) -> std::cmp::Ordering {
-    left.len().cmp(&right.len()).then_with(|| left.cmp(right))
+/// The order in which an event keeps its fields: by [`name_key`] (length, then the first
+/// seven bytes), then bytewise. Consumers that merge their own sorted list of names with
+/// [`Event::fields`] sort it with this.
+#[must_use]
+pub fn field_order(left: &str, right: &str) -> std::cmp::Ordering {
+    name_key(left).cmp(&name_key(right)).then_with(|| left.cmp(right))
+}
+
+/// A name's sort key: its length (capped at 255) in the top byte, then its first seven bytes,
+/// big-endian, zero-padded. Distinct names rarely share a key, so a lookup rarely compares
+/// names.
+fn name_key(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut prefix = [0u8; 8];
+    prefix[0] = u8::try_from(bytes.len()).unwrap_or(u8::MAX);
+    let head = bytes.len().min(7);
+    prefix[1..=head].copy_from_slice(&bytes[..head]);
+    u64::from_be_bytes(prefix)
 }
 
 #[cfg(test)]
@@ -182,6 +218,32 @@ mod tests {
         ]);
         let direct = serde_json::to_string(&event).expect("serialize");
         assert_eq!(direct, event.to_json().to_string());
+    }
+
+    #[test]
+    fn lookup_tells_apart_names_with_one_key() {
+        // Same length and same first seven bytes: one key, told apart by the name.
+        let names = ["source.port", "source.ports", "source.porx", "source.pora", "s", "t"];
+        let mut event = Event::new();
+        for (idx, name) in names.iter().enumerate() {
+            event.insert(*name, Value::Int(idx as i64));
+        }
+        for (idx, name) in names.iter().enumerate() {
+            assert_eq!(event.get(name), Some(&Value::Int(idx as i64)), "{name}");
+        }
+        assert_eq!(event.get("source.porb"), None);
+        let built = Event::from_fields(
+            names
+                .iter()
+                .enumerate()
+                .map(|(idx, n)| ((*n).into(), Value::Int(idx as i64)))
+                .collect(),
+        );
+        assert_eq!(built, event);
+        let order: Vec<&str> = event.fields().map(|(name, _)| name).collect();
+        let mut sorted = order.clone();
+        sorted.sort_by(|a, b| field_order(a, b));
+        assert_eq!(order, sorted);
     }
 
     #[test]

@@ -86,27 +86,81 @@ pub(crate) async fn bulk_index(
     bulk_into(app, caller, Some(index), body).await
 }
 
-/// One answered item of a bulk request.
-fn item(
-    action: &str,
-    index: &str,
-    id: &str,
-    status: u16,
-    error: Option<&str>,
-) -> serde_json::Value {
-    let mut body = serde_json::json!({"_index": index, "_id": id, "status": status});
-    match error {
-        Some(reason) => {
-            body["error"] =
-                serde_json::json!({"type": "illegal_argument_exception", "reason": reason});
-        }
-        None => {
-            body["result"] = "created".into();
-            body["_version"] = 1.into();
-            body["_shards"] = serde_json::json!({"total": 1, "successful": 1, "failed": 0});
-        }
+/// One answered item of a bulk request, as Elastic writes it: `{"index": {...}}`. Typed
+/// rather than built as JSON values, since a request answers thousands of them.
+struct Item<'a> {
+    action: &'static str,
+    body: ItemBody<'a>,
+}
+
+impl serde::Serialize for Item<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.action, &self.body)?;
+        map.end()
     }
-    serde_json::json!({ action: body })
+}
+
+#[derive(serde::Serialize)]
+struct ItemBody<'a> {
+    _index: &'a str,
+    _id: &'a str,
+    status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _shards: Option<Shards>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ItemError<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct Shards {
+    total: u32,
+    successful: u32,
+    failed: u32,
+}
+
+#[derive(serde::Serialize)]
+struct ItemError<'a> {
+    r#type: &'static str,
+    reason: &'a str,
+}
+
+/// The answer to a bulk request.
+#[derive(serde::Serialize)]
+struct BulkAnswer<'a> {
+    took: u64,
+    errors: bool,
+    items: Vec<Item<'a>>,
+}
+
+/// An item's identity, kept until the answer is written.
+struct Answered {
+    action: &'static str,
+    index: String,
+    id: String,
+    error: Option<&'static str>,
+}
+
+impl Answered {
+    fn item(&self) -> Item<'_> {
+        let body = ItemBody {
+            _index: &self.index,
+            _id: &self.id,
+            status: if self.error.is_some() { 400 } else { 201 },
+            result: self.error.is_none().then_some("created"),
+            _version: self.error.is_none().then_some(1),
+            _shards: self.error.is_none().then_some(Shards { total: 1, successful: 1, failed: 0 }),
+            error: self
+                .error
+                .map(|reason| ItemError { r#type: "illegal_argument_exception", reason }),
+        };
+        Item { action: self.action, body }
+    }
 }
 
 async fn bulk_into(
@@ -163,20 +217,22 @@ async fn bulk_into(
                 }
                 event.insert("event.id", Value::from(id.as_str()));
                 events.push(event);
-                items.push(item(name, &index, &id, 201, None));
+                let action = if name == "index" { "index" } else { "create" };
+                items.push(Answered { action, index, id, error: None });
             }
             "update" | "delete" => {
                 if name == "update" {
                     lines.next();
                 }
                 errors = true;
-                items.push(item(
-                    name,
-                    &index,
-                    &id,
-                    400,
-                    Some("Palisade stores events append-only; update and delete are not supported"),
-                ));
+                items.push(Answered {
+                    action: if name == "update" { "update" } else { "delete" },
+                    index,
+                    id,
+                    error: Some(
+                        "Palisade stores events append-only; update and delete are not supported",
+                    ),
+                });
             }
             other => {
                 return Err(ApiError::bad_request(format!("unknown bulk action `{other}`")));
@@ -185,9 +241,8 @@ async fn bulk_into(
     }
     store(&app, events).await?;
     let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(elastic(
-        Json(serde_json::json!({"took": took, "errors": errors, "items": items})).into_response(),
-    ))
+    let answer = BulkAnswer { took, errors, items: items.iter().map(Answered::item).collect() };
+    Ok(elastic(Json(answer).into_response()))
 }
 
 #[derive(Debug, serde::Deserialize)]

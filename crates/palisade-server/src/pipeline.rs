@@ -48,19 +48,19 @@ impl Pipeline {
         let rules = detection.rules();
         let mut hits = palisade_detect::stage::scan(&rules, &events);
         let wanted = detection.wanted(&events, &hits);
-        // The store takes the events; the few that detection needs after the append are copied.
-        let kept: Vec<(usize, Event, Vec<u32>)> = wanted
-            .iter()
+        let (first, last) = self.store.append_events(&events)?;
+        // The store has encoded its own copy; the events detection needs move on to it.
+        let stored: Vec<(u64, Event, Vec<u32>)> = events
+            .iter_mut()
+            .zip(&mut hits)
+            .zip(wanted)
             .enumerate()
-            .filter(|(_, wanted)| **wanted)
-            .map(|(idx, _)| (idx, events[idx].clone(), std::mem::take(&mut hits[idx])))
+            .filter(|(_, (_, wanted))| *wanted)
+            .map(|(idx, ((event, hits), _))| {
+                (first + idx as u64, std::mem::take(event), std::mem::take(hits))
+            })
             .collect();
-        let (first, last) = self.store.append(events)?;
-        if !kept.is_empty() {
-            let stored: Vec<(u64, Event, Vec<u32>)> = kept
-                .into_iter()
-                .map(|(idx, event, hits)| (first + idx as u64, event, hits))
-                .collect();
+        if !stored.is_empty() {
             detection.process(&stored, received);
         }
         Ok((first, last))

@@ -4,8 +4,11 @@
 //!
 //! ```text
 //!  socket ─> frames ─> parse (RFC 5424/3164, then auth-log parsers) ─> Event
-//!        ─> bounded channel ─> batcher ─> Store::append (durable) ─> memtable / segments
+//!        ─> bounded channel ─> batcher ─> pipeline (two appends at a time) ─> store
 //! ```
+//! Each socket read is parsed on the connection's own task and travels as one batch, so
+//! connections parse on every core; the batcher merges batches into appends of a few
+//! thousand events and keeps two in flight, so encoding one overlaps with storing the other.
 //! The channel is bounded: when storage lags, TCP readers wait on it and stop reading, so the
 //! sender's TCP window closes (backpressure); UDP readers wait too and the kernel's socket
 //! buffer absorbs or drops the overflow, which the kernel counts. Nothing already parsed is
@@ -48,13 +51,17 @@ impl Default for SyslogOptions {
 /// Events parsed from syslog waiting to be stored, with a bound.
 #[derive(Debug, Clone)]
 pub struct SyslogSink {
-    sender: mpsc::Sender<Event>,
+    sender: mpsc::Sender<Vec<Event>>,
 }
 
-/// Events waiting for the batcher at most (about 10 MB of typical syslog events).
-const QUEUE: usize = 16 * 1024;
-/// Events per append.
+/// Batches waiting for the batcher at most; a batch is one socket read (at most 64 KiB of
+/// input, a few hundred events) or one datagram. With the appends in flight this bounds what
+/// syslog holds in memory besides the store's own bound.
+const QUEUE: usize = 32;
+/// Events per append, about.
 const BATCH: usize = 4096;
+/// Appends in flight at once.
+const CONCURRENT_APPENDS: usize = 2;
 
 impl SyslogSink {
     /// Starts the batcher that appends parsed events to the store.
@@ -66,49 +73,82 @@ impl SyslogSink {
     }
 }
 
-async fn batcher(mut receiver: mpsc::Receiver<Event>, pipeline: Pipeline, metrics: Arc<Metrics>) {
-    let mut batch = Vec::with_capacity(BATCH);
+async fn batcher(
+    mut receiver: mpsc::Receiver<Vec<Event>>,
+    pipeline: Pipeline,
+    metrics: Arc<Metrics>,
+) {
+    let mut running = tokio::task::JoinSet::new();
+    let mut received = Vec::new();
     loop {
-        let received = receiver.recv_many(&mut batch, BATCH).await;
-        if received == 0 {
-            return;
+        if receiver.recv_many(&mut received, 1).await == 0 {
+            break;
         }
-        let events = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+        let mut events: Vec<Event> = Vec::with_capacity(BATCH);
+        for batch in received.drain(..) {
+            events.extend(batch);
+        }
+        while events.len() < BATCH
+            && let Ok(batch) = receiver.try_recv()
+        {
+            events.extend(batch);
+        }
+        while running.len() >= CONCURRENT_APPENDS {
+            if let Some(outcome) = running.join_next().await {
+                count_stored(outcome, &metrics);
+            }
+        }
         let count = events.len() as u64;
         let pipeline = pipeline.clone();
-        match tokio::task::spawn_blocking(move || pipeline.append(events)).await {
-            Ok(Ok(_)) => {
-                metrics.syslog_stored.inc_by(count);
-            }
-            Ok(Err(error)) => {
-                metrics.syslog_store_errors.inc_by(count);
-                tracing::error!(%error, count, "storing syslog events failed");
-            }
-            Err(error) => tracing::error!(%error, "the syslog store task failed"),
-        }
+        running.spawn_blocking(move || (count, pipeline.append(events)));
+    }
+    while let Some(outcome) = running.join_next().await {
+        count_stored(outcome, &metrics);
     }
 }
 
-/// Parses one message and queues it, counting it; false once the store side is gone.
-async fn submit(
-    bytes: &[u8],
-    truncated: bool,
+type AppendOutcome = Result<(u64, palisade_store::Result<(u64, u64)>), tokio::task::JoinError>;
+
+fn count_stored(outcome: AppendOutcome, metrics: &Metrics) {
+    match outcome {
+        Ok((count, Ok(_))) => {
+            metrics.syslog_stored.inc_by(count);
+        }
+        Ok((count, Err(error))) => {
+            metrics.syslog_store_errors.inc_by(count);
+            tracing::error!(%error, count, "storing syslog events failed");
+        }
+        Err(error) => tracing::error!(%error, "the syslog store task failed"),
+    }
+}
+
+/// Parses messages and queues them as one batch, counting them; false once the store side is
+/// gone.
+async fn submit<'a>(
+    messages: impl Iterator<Item = (&'a [u8], bool)>,
     peer: &Value,
     ctx: &SyslogContext,
     sink: &SyslogSink,
     metrics: &InputMetrics,
 ) -> bool {
-    metrics.received.inc();
-    let (mut event, parsed) = palisade_parse::line::syslog_event(bytes, ctx, truncated);
-    event.insert("log.source.address", peer.clone());
-    if parsed {
-        metrics.parsed.inc();
-    } else {
-        metrics.failed.inc();
+    let mut events = Vec::new();
+    let mut failed = 0;
+    for (bytes, truncated) in messages {
+        let (mut event, parsed) = palisade_parse::line::syslog_event(bytes, ctx, truncated);
+        event.insert("log.source.address", peer.clone());
+        failed += u64::from(!parsed);
+        events.push(event);
     }
-    metrics.queued.inc();
-    let sent = sink.sender.send(event).await;
-    metrics.queued.dec();
+    if events.is_empty() {
+        return true;
+    }
+    let count = events.len() as u64;
+    metrics.received.inc_by(count);
+    metrics.parsed.inc_by(count - failed);
+    metrics.failed.inc_by(failed);
+    metrics.queued.inc_by(i64::try_from(count).unwrap_or(i64::MAX));
+    let sent = sink.sender.send(events).await;
+    metrics.queued.dec_by(i64::try_from(count).unwrap_or(i64::MAX));
     sent.is_ok()
 }
 
@@ -131,7 +171,7 @@ pub async fn run_udp(
         };
         let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
         let peer = Value::from(peer.to_string());
-        if !submit(&buffer[..len], false, &peer, &ctx, &sink, &metrics).await {
+        if !submit(std::iter::once((&buffer[..len], false)), &peer, &ctx, &sink, &metrics).await {
             return;
         }
     }
@@ -251,10 +291,14 @@ async fn deliver(
     metrics: &InputMetrics,
 ) -> bool {
     let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
-    for frame in frames.drain(..) {
-        if !submit(&frame.bytes, frame.truncated, peer, &ctx, sink, metrics).await {
-            return false;
-        }
-    }
-    true
+    let delivered = submit(
+        frames.iter().map(|frame| (&frame.bytes[..], frame.truncated)),
+        peer,
+        &ctx,
+        sink,
+        metrics,
+    )
+    .await;
+    frames.clear();
+    delivered
 }

@@ -198,12 +198,9 @@ impl Store {
             let table = ListingTable::try_new(config).map_err(internal)?;
             ctx.register_table("_segments", Arc::new(table)).map_err(internal)?;
         }
-        let now = jiff::Timestamp::now().as_microsecond();
-        let mem_events: Vec<(u64, &palisade_event::Event)> =
-            mem.iter().flat_map(|batch| (batch.first_seq..).zip(batch.events.iter())).collect();
-        let mem_batch = schema::to_batch(&mem_events, now);
-        let mem_table = MemTable::try_new(Arc::clone(&table_schema), vec![vec![mem_batch]])
-            .map_err(internal)?;
+        let mem_batches = mem.iter().map(|batch| batch.batch.clone()).collect();
+        let mem_table =
+            MemTable::try_new(Arc::clone(&table_schema), vec![mem_batches]).map_err(internal)?;
         ctx.register_table("_memtable", Arc::new(mem_table)).map_err(internal)?;
         ctx.sql("CREATE VIEW events AS SELECT * FROM _segments UNION ALL SELECT * FROM _memtable")
             .await

@@ -53,6 +53,9 @@ pub const STRING_COLUMNS: &[&str] = &[
     "event.original",
 ];
 
+/// Where `event.original` is in [`STRING_COLUMNS`].
+const ORIGINAL: usize = STRING_COLUMNS.len() - 1;
+
 /// Typed integer columns, in schema order.
 pub const INT_COLUMNS: &[&str] =
     &["source.port", "destination.port", "process.pid", "http.response.status_code"];
@@ -91,14 +94,14 @@ pub fn event_micros(event: &Event, default: i64) -> i64 {
     event.timestamp().map_or(default, |ts| ts.as_microsecond())
 }
 
-fn text_of(value: &Value) -> Option<String> {
+fn text_of(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
     match value {
         Value::List(items) => {
-            let parts: Vec<String> =
-                items.iter().filter_map(|item| item.to_text().map(|t| t.into_owned())).collect();
-            (!parts.is_empty()).then(|| parts.join(","))
+            let parts: Vec<std::borrow::Cow<'_, str>> =
+                items.iter().filter_map(Value::to_text).collect();
+            (!parts.is_empty()).then(|| std::borrow::Cow::Owned(parts.join(",")))
         }
-        other => other.to_text().map(std::borrow::Cow::into_owned),
+        other => other.to_text(),
     }
 }
 
@@ -112,55 +115,239 @@ fn int_of(value: &Value) -> Option<i64> {
     }
 }
 
-/// Converts events, with their sequence numbers, into one record batch of the store schema.
-/// `default_micros` is used for events without a timestamp.
-///
-/// # Panics
-/// Never in practice: the arrays are built to the schema's own types.
-#[must_use]
-pub fn to_batch(events: &[(u64, &Event)], default_micros: i64) -> RecordBatch {
-    let mut timestamps =
-        TimestampMicrosecondBuilder::with_capacity(events.len()).with_timezone("UTC");
-    let mut strings: Vec<StringBuilder> =
-        STRING_COLUMNS.iter().map(|_| StringBuilder::new()).collect();
-    let mut ints: Vec<Int64Builder> =
-        INT_COLUMNS.iter().map(|_| Int64Builder::with_capacity(events.len())).collect();
-    let mut sources = StringBuilder::new();
-    let mut seqs = Int64Builder::with_capacity(events.len());
-    let mut json = Vec::with_capacity(1024);
-    for &(seq, event) in events {
-        seqs.append_value(i64::try_from(seq).unwrap_or(i64::MAX));
-        timestamps.append_value(event_micros(event, default_micros));
-        for (idx, name) in STRING_COLUMNS.iter().enumerate() {
-            strings[idx].append_option(event.get(name).and_then(text_of));
+/// A typed column an event field can land in.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Str(usize),
+    Int(usize),
+}
+
+/// The typed columns in the order in which an [`Event`] keeps its fields
+/// ([`palisade_event::field_order`]), so one merge pass over an event's fields finds every typed value: no lookup by
+/// name per column.
+static TYPED: std::sync::LazyLock<Vec<(&'static str, Slot)>> = std::sync::LazyLock::new(|| {
+    let mut typed: Vec<(&'static str, Slot)> = STRING_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(idx, name)| (*name, Slot::Str(idx)))
+        .chain(INT_COLUMNS.iter().enumerate().map(|(idx, name)| (*name, Slot::Int(idx))))
+        .collect();
+    typed.sort_by(|left, right| palisade_event::field_order(left.0, right.0));
+    typed
+});
+
+/// Events encoded as one record batch of the store schema, with what the store keeps about
+/// them.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// The rows; `_seq` is null until the store numbers them ([`with_seq`]).
+    pub batch: RecordBatch,
+    /// Bytes of original input the events came from (`event.original`, or the size of the
+    /// encoded fields when there is none).
+    pub raw_bytes: u64,
+    /// Earliest event time (µs), `i64::MAX` for no rows.
+    pub min_micros: i64,
+    /// Latest event time (µs), `i64::MIN` for no rows.
+    pub max_micros: i64,
+}
+
+/// Column builders for a batch of events.
+struct Columns {
+    timestamps: TimestampMicrosecondBuilder,
+    strings: Vec<StringBuilder>,
+    ints: Vec<Int64Builder>,
+    sources: StringBuilder,
+    seqs: Int64Builder,
+    json: Vec<u8>,
+    raw_bytes: u64,
+    min_micros: i64,
+    max_micros: i64,
+}
+
+impl Columns {
+    fn with_capacity(rows: usize) -> Self {
+        Self {
+            timestamps: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            strings: STRING_COLUMNS
+                .iter()
+                .map(|_| StringBuilder::with_capacity(rows, rows * 8))
+                .collect(),
+            ints: INT_COLUMNS.iter().map(|_| Int64Builder::with_capacity(rows)).collect(),
+            sources: StringBuilder::with_capacity(rows, rows * 128),
+            seqs: Int64Builder::with_capacity(rows),
+            json: Vec::with_capacity(1024),
+            raw_bytes: 0,
+            min_micros: i64::MAX,
+            max_micros: i64::MIN,
         }
-        for (idx, name) in INT_COLUMNS.iter().enumerate() {
-            ints[idx].append_option(event.get(name).and_then(int_of));
-        }
-        let mut rest: Vec<(&str, &Value)> = event
-            .fields()
-            .filter(|(name, value)| {
-                // A typed column that could not hold the value (e.g. a non-numeric port) keeps
+    }
+
+    /// Appends one event as a row: typed columns from one merge over its sorted fields, the
+    /// rest as a JSON object in `_source` (keys in alphabetical order).
+    fn push(&mut self, event: &Event, seq: Option<u64>, default_micros: i64) {
+        self.seqs.append_option(seq.map(|seq| i64::try_from(seq).unwrap_or(i64::MAX)));
+        let micros = event_micros(event, default_micros);
+        self.timestamps.append_value(micros);
+        self.min_micros = self.min_micros.min(micros);
+        self.max_micros = self.max_micros.max(micros);
+        let mut strings: [Option<std::borrow::Cow<'_, str>>; STRING_COLUMNS.len()] =
+            std::array::from_fn(|_| None);
+        let mut ints: [Option<i64>; INT_COLUMNS.len()] = [None; INT_COLUMNS.len()];
+        let mut rest: Vec<(&str, &Value)> = Vec::with_capacity(event.len());
+        let mut typed = TYPED.iter().peekable();
+        for (name, value) in event.fields() {
+            while typed
+                .next_if(|(column, _)| palisade_event::field_order(column, name).is_lt())
+                .is_some()
+            {}
+            match typed.peek() {
+                Some((column, Slot::Str(idx))) if *column == name => strings[*idx] = text_of(value),
+                // A typed column that cannot hold the value (a non-numeric port, say) leaves
                 // it in `_source`, so nothing is lost.
-                let typed_string = STRING_COLUMNS.contains(name);
-                let typed_int = INT_COLUMNS.contains(name) && int_of(value).is_some();
-                !(typed_string || typed_int)
-            })
-            .collect();
-        rest.sort_by(|left, right| left.0.cmp(right.0));
-        json.clear();
-        let mut serializer = serde_json::Serializer::new(&mut json);
+                Some((column, Slot::Int(idx))) if *column == name => match int_of(value) {
+                    Some(int) => ints[*idx] = Some(int),
+                    None => rest.push((name, value)),
+                },
+                _ => rest.push((name, value)),
+            }
+        }
+        let mut encoded_bytes = 0;
+        for (builder, value) in self.strings.iter_mut().zip(&strings) {
+            encoded_bytes += value.as_ref().map_or(0, |text| text.len());
+            builder.append_option(value.as_deref());
+        }
+        for (builder, value) in self.ints.iter_mut().zip(ints) {
+            builder.append_option(value);
+        }
+        rest.sort_unstable_by(|left, right| left.0.cmp(right.0));
+        self.json.clear();
+        let mut serializer = serde_json::Serializer::new(&mut self.json);
         // Writing plain data into a Vec cannot fail.
         let _ = serde::Serializer::collect_map(&mut serializer, rest);
-        sources.append_value(String::from_utf8_lossy(&json));
+        encoded_bytes += self.json.len();
+        self.sources.append_value(String::from_utf8_lossy(&self.json));
+        self.raw_bytes +=
+            strings[ORIGINAL].as_ref().map_or(encoded_bytes, |text| text.len()) as u64;
     }
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(timestamps.finish())];
-    columns.extend(strings.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
-    columns.extend(ints.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
-    columns.push(Arc::new(sources.finish()));
-    columns.push(Arc::new(seqs.finish()));
+
+    fn finish(mut self) -> Encoded {
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.timestamps.finish())];
+        columns
+            .extend(self.strings.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
+        columns.extend(self.ints.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
+        columns.push(Arc::new(self.sources.finish()));
+        columns.push(Arc::new(self.seqs.finish()));
+        #[allow(clippy::expect_used)]
+        let batch = RecordBatch::try_new(schema(), columns).expect("arrays match the schema");
+        Encoded {
+            batch,
+            raw_bytes: self.raw_bytes,
+            min_micros: self.min_micros,
+            max_micros: self.max_micros,
+        }
+    }
+}
+
+/// Encodes events as one record batch of the store schema, `_seq` left null. `default_micros`
+/// is the time of events without one (their arrival).
+#[must_use]
+pub fn encode(events: &[Event], default_micros: i64) -> Encoded {
+    let mut columns = Columns::with_capacity(events.len());
+    for event in events {
+        columns.push(event, None, default_micros);
+    }
+    columns.finish()
+}
+
+/// What the store keeps about a batch read back from the log: its time range and the raw
+/// bytes of its rows (`event.original`, or the bytes of its text columns).
+#[must_use]
+pub fn summarize(batch: RecordBatch) -> Encoded {
+    let mut min_micros = i64::MAX;
+    let mut max_micros = i64::MIN;
+    if let Some(times) = batch.column(0).as_any().downcast_ref::<TimestampMicrosecondArray>() {
+        for micros in times.iter().flatten() {
+            min_micros = min_micros.min(micros);
+            max_micros = max_micros.max(micros);
+        }
+    }
+    let text = |name: &str| {
+        batch
+            .schema()
+            .index_of(name)
+            .ok()
+            .and_then(|idx| batch.column(idx).as_any().downcast_ref::<StringArray>().cloned())
+    };
+    let original = text("event.original");
+    let others: Vec<StringArray> = STRING_COLUMNS
+        .iter()
+        .filter(|name| **name != "event.original")
+        .chain(std::iter::once(&SOURCE))
+        .filter_map(|name| text(name))
+        .collect();
+    let raw_bytes = (0..batch.num_rows())
+        .map(|row| match &original {
+            Some(original) if original.is_valid(row) => original.value(row).len(),
+            _ => others
+                .iter()
+                .filter(|column| column.is_valid(row))
+                .map(|column| column.value(row).len())
+                .sum(),
+        } as u64)
+        .sum();
+    Encoded { batch, raw_bytes, min_micros, max_micros }
+}
+
+/// Converts events, with their sequence numbers, into one record batch of the store schema.
+/// `default_micros` is used for events without a timestamp.
+#[must_use]
+pub fn to_batch(events: &[(u64, &Event)], default_micros: i64) -> RecordBatch {
+    let mut columns = Columns::with_capacity(events.len());
+    for &(seq, event) in events {
+        columns.push(event, Some(seq), default_micros);
+    }
+    columns.finish().batch
+}
+
+/// The batch with its rows numbered `first_seq`, `first_seq + 1`, ... in `_seq`.
+#[must_use]
+pub fn with_seq(batch: &RecordBatch, first_seq: u64) -> RecordBatch {
+    let first = i64::try_from(first_seq).unwrap_or(i64::MAX);
+    let rows = i64::try_from(batch.num_rows()).unwrap_or(i64::MAX);
+    let seqs: ArrayRef = Arc::new(Int64Array::from_iter_values(first..first.saturating_add(rows)));
+    let mut columns = batch.columns().to_vec();
+    if let Ok(idx) = batch.schema().index_of(SEQ) {
+        columns[idx] = seqs;
+    }
     #[allow(clippy::expect_used)]
-    RecordBatch::try_new(schema(), columns).expect("arrays match the schema")
+    RecordBatch::try_new(batch.schema(), columns).expect("same schema, same length")
+}
+
+/// A batch read back from an older layout, brought to the current schema: columns matched by
+/// name, missing ones null. Lets a write-ahead log written before a schema change replay.
+///
+/// # Errors
+/// A message when a column of the same name has another type.
+pub fn conform(batch: &RecordBatch) -> Result<RecordBatch, String> {
+    let target = schema();
+    if batch.schema().fields() == target.fields() {
+        return Ok(batch.clone());
+    }
+    let source = batch.schema();
+    let columns = target
+        .fields()
+        .iter()
+        .map(|field| match source.index_of(field.name()) {
+            Ok(idx) if source.field(idx).data_type() == field.data_type() => {
+                Ok(Arc::clone(batch.column(idx)))
+            }
+            Ok(_) => Err(format!("column {} changed type", field.name())),
+            Err(_) => {
+                Ok(datafusion::arrow::array::new_null_array(field.data_type(), batch.num_rows()))
+            }
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    RecordBatch::try_new(target, columns).map_err(|error| error.to_string())
 }
 
 /// Typed columns whose values are ECS arrays: stored joined with `,` (their values never hold
@@ -258,6 +445,11 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<(u64, Event)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn original_is_where_the_raw_size_is_read() {
+        assert_eq!(STRING_COLUMNS[ORIGINAL], "event.original");
+    }
 
     #[test]
     fn events_come_back_from_their_rows() {

@@ -12,8 +12,6 @@
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::compute::SortColumn;
-use datafusion::arrow::compute::{SortOptions, lexsort_to_indices, take_record_batch};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -61,23 +59,17 @@ fn parse_name(path: &Path) -> Option<(u64, u64)> {
     Some((first.parse().ok()?, last.parse().ok()?))
 }
 
-/// Writes a segment from a batch (sorted here by time).
+/// Writes a segment from a batch sorted by time.
 ///
 /// # Errors
 /// Returns IO and encoding errors.
-pub fn write(
+pub fn write_sorted(
     dir: &Path,
-    batch: &RecordBatch,
+    sorted: &RecordBatch,
     first_seq: u64,
     last_seq: u64,
     raw_bytes: u64,
 ) -> Result<SegmentInfo> {
-    let sort =
-        SortColumn { values: batch.column(0).clone(), options: Some(SortOptions::default()) };
-    let indices =
-        lexsort_to_indices(&[sort], None).map_err(|error| Error::Internal(error.to_string()))?;
-    let sorted =
-        take_record_batch(batch, &indices).map_err(|error| Error::Internal(error.to_string()))?;
     let times = sorted
         .column(0)
         .as_any()
@@ -89,7 +81,7 @@ pub fn write(
         dir,
         Summary { first_seq, last_seq, raw_bytes, min_micros, max_micros },
     )?;
-    writer.write(&sorted)?;
+    writer.write(sorted)?;
     writer.finish()
 }
 

@@ -14,6 +14,8 @@ use std::sync::{Arc, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use datafusion::arrow::array::{Array as _, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::compute::interleave_record_batch;
 use palisade_event::Event;
 
 use crate::error::{Error, Result};
@@ -103,18 +105,44 @@ impl RetentionPolicy {
     }
 }
 
-/// Events of one source on their way into a segment, and their raw bytes.
-type SourceEvents<'a> = (Vec<(u64, &'a Event)>, u64);
+/// The rows of one source on their way into a segment, as (batch, row) pairs, and their raw
+/// bytes.
+type SourceRows = (Vec<(usize, usize)>, u64);
 
-/// Acknowledged events not yet in a segment, in sequence order.
+/// Acknowledged events not yet in a segment (one append), in sequence order, already in the
+/// columns of the store schema: queries read them as they are and a flush only sorts and
+/// encodes them.
 #[derive(Debug)]
 pub(crate) struct MemBatch {
     pub(crate) first_seq: u64,
     pub(crate) last_seq: u64,
-    pub(crate) events: Vec<Event>,
+    /// The rows, `_seq` filled in.
+    pub(crate) batch: RecordBatch,
     pub(crate) raw_bytes: u64,
-    /// Memory the events hold (estimated), for the bounds.
+    /// Memory the columns hold, for the bounds.
     pub(crate) mem_bytes: usize,
+    pub(crate) min_micros: i64,
+    pub(crate) max_micros: i64,
+}
+
+impl MemBatch {
+    fn new(first_seq: u64, encoded: schema::Encoded) -> Self {
+        let batch = schema::with_seq(&encoded.batch, first_seq);
+        let rows = batch.num_rows() as u64;
+        Self {
+            first_seq,
+            last_seq: first_seq + rows.max(1) - 1,
+            mem_bytes: batch.get_array_memory_size(),
+            batch,
+            raw_bytes: encoded.raw_bytes,
+            min_micros: encoded.min_micros,
+            max_micros: encoded.max_micros,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.batch.num_rows()
+    }
 }
 
 /// A segment file shared by the store and running queries. A segment that compaction or
@@ -147,7 +175,7 @@ pub(crate) struct State {
 
 impl State {
     fn unflushed(&self) -> usize {
-        self.mem.iter().map(|batch| batch.events.len()).sum()
+        self.mem.iter().map(|batch| batch.rows()).sum()
     }
 
     fn unflushed_bytes(&self) -> usize {
@@ -175,6 +203,8 @@ pub struct Stats {
     pub events: u64,
     /// Events not yet flushed to a segment.
     pub unflushed_events: u64,
+    /// Memory those events' columns hold: what `max_unflushed_mib` bounds.
+    pub unflushed_bytes: u64,
     /// Parquet segments.
     pub segments: usize,
     /// Bytes of segments on disk.
@@ -195,8 +225,14 @@ pub struct Stats {
 type Ack = SyncSender<Result<(u64, u64)>>;
 type FlushAck = SyncSender<Result<()>>;
 
+/// One append, encoded by the caller's thread: its columns and its log record.
+struct Append {
+    encoded: schema::Encoded,
+    payload: Vec<u8>,
+}
+
 enum Request {
-    Append(Vec<Event>, Ack),
+    Append(Box<Append>, Ack),
     Flush(FlushAck),
 }
 
@@ -266,26 +302,10 @@ impl Store {
             fs_err::create_dir_all(sub).map_err(Error::io("creating", sub))?;
         }
         let (segments, flushed) = segment::recover(&segments_dir)?;
-        let mut replayed = Vec::new();
-        let mut raw_bytes = 0;
-        let highest = wal::replay(&wal_dir, flushed, |seq, event| {
-            raw_bytes += raw_size(&event, 0);
-            replayed.push((seq, event));
-        })?;
-        let mut state = State { mem: Vec::new(), segments: Vec::new() };
+        let mut recovered = Recovered::default();
+        let highest = wal::replay(&wal_dir, flushed, |record| recovered.add(record))?;
+        let mut state = State { mem: recovered.finish(), segments: Vec::new() };
         state.segments = segments.into_iter().map(Segment::new).collect();
-        if let (Some((first, _)), Some((last, _))) = (replayed.first(), replayed.last()) {
-            let (first_seq, last_seq) = (*first, *last);
-            let events: Vec<Event> = replayed.into_iter().map(|(_, event)| event).collect();
-            let mem_bytes = events.iter().map(Event::heap_size).sum();
-            state.mem.push(Arc::new(MemBatch {
-                first_seq,
-                last_seq,
-                events,
-                raw_bytes,
-                mem_bytes,
-            }));
-        }
         let next_seq = highest.max(flushed) + 1;
         let wal = WalWriter::create(&wal_dir, next_seq)?;
         let state = Arc::new(RwLock::new(state));
@@ -336,17 +356,26 @@ impl Store {
     ///
     /// # Errors
     /// Returns IO errors; on error none of the events is acknowledged.
-    pub fn append(&self, mut events: Vec<Event>) -> Result<(u64, u64)> {
-        // An event without a time of its own is stamped with its arrival, once, so the log,
-        // the in-memory table and the segment all agree on it.
-        let now = jiff::Timestamp::now();
-        for event in &mut events {
-            if event.timestamp().is_none() {
-                event.set_timestamp(Some(now));
-            }
-        }
+    pub fn append(&self, events: Vec<Event>) -> Result<(u64, u64)> {
+        self.append_events(&events)
+    }
+
+    /// [`Store::append`] for events the caller keeps (detection reads them afterwards).
+    ///
+    /// The events are turned into columns and their log record here, on the caller's thread,
+    /// so that appends from several inputs encode in parallel and the one writer thread only
+    /// writes and syncs.
+    ///
+    /// # Errors
+    /// Returns IO errors; on error none of the events is acknowledged.
+    pub fn append_events(&self, events: &[Event]) -> Result<(u64, u64)> {
+        // An event without a time of its own gets its arrival, once, so the log, the
+        // in-memory table and the segment all agree on it.
+        let encoded = schema::encode(events, jiff::Timestamp::now().as_microsecond());
+        let payload =
+            if events.is_empty() { Vec::new() } else { wal::encode_batch(&encoded.batch)? };
         let (ack, wait) = mpsc::sync_channel(1);
-        self.send(Request::Append(events, ack))?;
+        self.send(Request::Append(Box::new(Append { encoded, payload }), ack))?;
         wait.recv().map_err(|_| Error::Internal("the writer stopped".into()))?
     }
 
@@ -409,14 +438,11 @@ impl Store {
             source.raw_bytes += info.raw_bytes;
         }
         for batch in &mem {
-            stats.unflushed_events += batch.events.len() as u64;
+            stats.unflushed_events += batch.rows() as u64;
+            stats.unflushed_bytes += batch.mem_bytes as u64;
             stats.raw_bytes += batch.raw_bytes;
-            for event in &batch.events {
-                if let Some(ts) = event.timestamp() {
-                    min = min.min(ts.as_microsecond());
-                    max = max.max(ts.as_microsecond());
-                }
-            }
+            min = min.min(batch.min_micros);
+            max = max.max(batch.max_micros);
         }
         stats.events += stats.unflushed_events;
         for (_, path) in wal::files(&self.dir.join("wal"))? {
@@ -487,11 +513,46 @@ impl Drop for Store {
     }
 }
 
-fn raw_size(event: &Event, encoded: usize) -> u64 {
-    event
-        .get("event.original")
-        .and_then(palisade_event::Value::to_text)
-        .map_or(encoded, |text| text.len()) as u64
+/// What recovery rebuilds of the in-memory table from the log: batch records as they are,
+/// runs of single-event records (logs of earlier versions) gathered into batches.
+#[derive(Default)]
+struct Recovered {
+    mem: Vec<Arc<MemBatch>>,
+    run: Vec<Event>,
+    run_first: u64,
+}
+
+impl Recovered {
+    fn add(&mut self, record: wal::Record) {
+        match record {
+            wal::Record::Event(seq, event) => {
+                if !self.run.is_empty() && seq != self.run_first + self.run.len() as u64 {
+                    self.end_run();
+                }
+                if self.run.is_empty() {
+                    self.run_first = seq;
+                }
+                self.run.push(event);
+            }
+            wal::Record::Batch(seq, batch) => {
+                self.end_run();
+                let encoded = schema::summarize(batch);
+                self.mem.push(Arc::new(MemBatch::new(seq, encoded)));
+            }
+        }
+    }
+
+    fn end_run(&mut self) {
+        if !self.run.is_empty() {
+            let encoded = schema::encode(&std::mem::take(&mut self.run), 0);
+            self.mem.push(Arc::new(MemBatch::new(self.run_first, encoded)));
+        }
+    }
+
+    fn finish(mut self) -> Vec<Arc<MemBatch>> {
+        self.end_run();
+        self.mem
+    }
 }
 
 struct Writer {
@@ -543,32 +604,19 @@ impl Writer {
         let mut failure: Option<String> = None;
         for request in group {
             match request {
-                Request::Append(events, ack) => {
+                Request::Append(append, ack) => {
                     let first_seq = self.next_seq;
-                    let mut raw_bytes = 0;
-                    let mut mem_bytes = 0;
-                    let mut result = Ok(());
-                    for event in &events {
-                        let payload = wal::encode_event(event);
-                        raw_bytes += raw_size(event, payload.len());
-                        mem_bytes += event.heap_size();
-                        result = self.wal.append(self.next_seq, &payload);
-                        if result.is_err() {
-                            break;
-                        }
-                        self.next_seq += 1;
-                    }
+                    let rows = append.encoded.batch.num_rows() as u64;
+                    let result = if rows == 0 {
+                        Ok(())
+                    } else {
+                        self.wal.append_batch(first_seq, &append.payload)
+                    };
                     match result {
-                        Ok(()) => appended.push((
-                            MemBatch {
-                                first_seq,
-                                last_seq: self.next_seq - 1,
-                                events,
-                                raw_bytes,
-                                mem_bytes,
-                            },
-                            ack,
-                        )),
+                        Ok(()) => {
+                            self.next_seq += rows;
+                            appended.push((MemBatch::new(first_seq, append.encoded), ack));
+                        }
                         Err(error) => {
                             failure = Some(error.to_string());
                             let _ = ack.send(Err(error));
@@ -596,10 +644,13 @@ impl Writer {
                     let _ = ack.send(Err(Error::Internal(format!("write-ahead log: {message}"))));
                     continue;
                 }
-                let range = (batch.first_seq, batch.last_seq);
-                if !batch.events.is_empty() {
-                    state.mem.push(Arc::new(batch));
+                if batch.rows() == 0 {
+                    // An empty append: its range is empty, just before the next sequence.
+                    let _ = ack.send(Ok((batch.first_seq, batch.first_seq - 1)));
+                    continue;
                 }
+                let range = (batch.first_seq, batch.last_seq);
+                state.mem.push(Arc::new(batch));
                 let _ = ack.send(Ok(range));
             }
             state
@@ -607,7 +658,7 @@ impl Writer {
                 .iter()
                 .filter(|batch| batch.first_seq > self.sealed_upto)
                 .fold((0, 0), |(events, bytes), batch| {
-                    (events + batch.events.len(), bytes + batch.mem_bytes)
+                    (events + batch.rows(), bytes + batch.mem_bytes)
                 })
         };
         if !flushes.is_empty()
@@ -677,8 +728,8 @@ impl Flusher {
         }
     }
 
-    /// Writes the sealed in-memory batches up to `upto` as one segment per source, records
-    /// the flush, then drops the log files it covers.
+    /// Writes the sealed in-memory batches up to `upto` as one segment per source (sources
+    /// in parallel), records the flush, then drops the log files it covers.
     fn flush(&self, upto: u64) -> Result<()> {
         let batches: Vec<Arc<MemBatch>> = read_state(&self.state)
             .mem
@@ -689,29 +740,49 @@ impl Flusher {
         let Some(first_seq) = batches.first().map(|batch| batch.first_seq) else {
             return Ok(());
         };
-        // Per source: the events with their sequence numbers, and their share of the raw bytes.
-        let mut by_source: BTreeMap<String, SourceEvents<'_>> = BTreeMap::new();
-        for batch in &batches {
-            let share = batch.raw_bytes / (batch.events.len().max(1) as u64);
-            for (seq, event) in (batch.first_seq..).zip(&batch.events) {
-                let source = event.get("event.dataset").and_then(palisade_event::Value::to_text);
-                let entry = by_source.entry(segment::source_dir(source.as_deref())).or_default();
-                entry.0.push((seq, event));
-                entry.1 += share;
+        let by_source = rows_by_source(&batches)?;
+        let records: Vec<&RecordBatch> = batches.iter().map(|batch| &batch.batch).collect();
+        let times = records
+            .iter()
+            .map(|batch| {
+                batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .ok_or_else(|| Error::Internal("time column type".into()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let jobs: Vec<(&String, &SourceRows)> =
+            by_source.iter().map(|(source, rows)| (source, rows)).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results = std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
+        let workers = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let idx = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((source, (rows, raw_bytes))) = jobs.get(idx) else { break };
+                        let written = write_source(
+                            &self.segments_dir.join(source),
+                            &records,
+                            &times,
+                            rows,
+                            (first_seq, upto),
+                            *raw_bytes,
+                        );
+                        results
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push((idx, written));
+                    }
+                });
             }
-        }
-        let now = jiff::Timestamp::now().as_microsecond();
-        let mut written = Vec::with_capacity(by_source.len());
-        for (source, (events, raw_bytes)) in &by_source {
-            let record_batch = schema::to_batch(events, now);
-            written.push(segment::write(
-                &self.segments_dir.join(source),
-                &record_batch,
-                first_seq,
-                upto,
-                *raw_bytes,
-            )?);
-        }
+        });
+        let mut results = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        results.sort_by_key(|(idx, _)| *idx);
+        let written =
+            results.into_iter().map(|(_, written)| written).collect::<Result<Vec<_>>>()?;
         segment::write_flushed(&self.segments_dir, upto)?;
         {
             let mut state = write_state(&self.state);
@@ -721,7 +792,7 @@ impl Flusher {
         wal::remove_upto(&self.wal_dir, upto)
     }
 
-    /// Merges runs of small consecutive segments of a source once it has enough of them.
+    /// Merges runs of consecutive segments of similar size, per source ([`runs_to_compact`]).
     fn compact(&self) -> Result<()> {
         let segments = read_state(&self.state).segments.clone();
         let mut by_source: BTreeMap<&str, Vec<&Arc<Segment>>> = BTreeMap::new();
@@ -730,12 +801,11 @@ impl Flusher {
         }
         let target = self.config.compact_target_events;
         for (_, mut list) in by_source {
-            let small = list.iter().filter(|segment| segment.info.events < target / 2).count();
-            if small < self.config.compact_min_segments.max(2) {
+            if list.len() < self.config.compact_min_segments.max(2) {
                 continue;
             }
             list.sort_by_key(|segment| segment.info.first_seq);
-            for run in runs_to_compact(&list, target) {
+            for run in runs_to_compact(&list, target, self.config.compact_min_segments) {
                 let infos: Vec<SegmentInfo> =
                     run.iter().map(|segment| segment.info.clone()).collect();
                 let merged = segment::compact_into_new(&infos)?;
@@ -754,29 +824,145 @@ impl Flusher {
     }
 }
 
-/// Groups consecutive small segments (fewer than half the target each) into runs of at least
-/// two whose total stays within the target.
-fn runs_to_compact<'a>(list: &[&'a Arc<Segment>], target: u64) -> Vec<Vec<&'a Arc<Segment>>> {
-    let mut runs = Vec::new();
-    let mut run: Vec<&Arc<Segment>> = Vec::new();
-    let mut total = 0;
-    for segment in list {
-        let events = segment.info.events;
-        if events >= target / 2 || total + events > target {
-            if run.len() >= 2 {
-                runs.push(std::mem::take(&mut run));
-            }
-            run.clear();
-            total = 0;
-            if events >= target / 2 {
-                continue;
-            }
+/// The rows of each source (its directory name) in the batches, with their share of the raw
+/// bytes, sources in name order.
+fn rows_by_source(batches: &[Arc<MemBatch>]) -> Result<Vec<(String, SourceRows)>> {
+    let mut groups: Vec<(String, SourceRows)> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let dataset_column = schema::schema()
+        .index_of("event.dataset")
+        .map_err(|error| Error::Internal(error.to_string()))?;
+    for (idx, batch) in batches.iter().enumerate() {
+        let datasets = batch
+            .batch
+            .column(dataset_column)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .ok_or_else(|| Error::Internal("event.dataset column type".into()))?;
+        let share = batch.raw_bytes / (batch.rows().max(1) as u64);
+        // Sources come in runs, so the directory is looked up once per run.
+        let mut last: Option<(Option<&str>, usize)> = None;
+        for row in 0..batch.rows() {
+            let dataset = datasets.is_valid(row).then(|| datasets.value(row));
+            let group = match last {
+                Some((previous, group)) if previous == dataset => group,
+                _ => {
+                    let source = segment::source_dir(dataset);
+                    let group = *index.entry(source.clone()).or_insert_with(|| {
+                        groups.push((source, SourceRows::default()));
+                        groups.len() - 1
+                    });
+                    last = Some((dataset, group));
+                    group
+                }
+            };
+            let rows = &mut groups[group].1;
+            rows.0.push((idx, row));
+            rows.1 += share;
         }
-        run.push(segment);
-        total += events;
     }
-    if run.len() >= 2 {
-        runs.push(run);
+    groups.sort_by(|left, right| left.0.cmp(&right.0));
+    Ok(groups)
+}
+
+/// Writes one source's rows, sorted by time (ties in sequence order), as a segment.
+fn write_source(
+    dir: &Path,
+    batches: &[&RecordBatch],
+    times: &[&TimestampMicrosecondArray],
+    rows: &[(usize, usize)],
+    (first_seq, last_seq): (u64, u64),
+    raw_bytes: u64,
+) -> Result<SegmentInfo> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by_key(|&(batch, row)| times[batch].value(row));
+    let batch = interleave_record_batch(batches, &sorted)
+        .map_err(|error| Error::Internal(error.to_string()))?;
+    segment::write_sorted(dir, &batch, first_seq, last_seq, raw_bytes)
+}
+
+/// Picks runs of consecutive segments to merge, newest first. Going back from the newest
+/// segment, an older one joins the run while it holds no more events than the run so far and
+/// the run stays within the target; a run is merged once it has `min_segments` members. So
+/// segments of similar size merge (eight flushes into one, eight of those into one, ...), a
+/// big segment is never rewritten to absorb a few small ones, and each event is rewritten
+/// about log_min(events) times instead of once per compaction.
+fn runs_to_compact<'a>(
+    list: &[&'a Arc<Segment>],
+    target: u64,
+    min_segments: usize,
+) -> Vec<Vec<&'a Arc<Segment>>> {
+    let min_segments = min_segments.max(2);
+    let mut runs = Vec::new();
+    let mut end = list.len();
+    while end > 0 {
+        let mut start = end - 1;
+        let mut total = list[start].info.events;
+        while start > 0 && end - start < min_segments {
+            let older = list[start - 1].info.events;
+            if older > total || total + older > target {
+                break;
+            }
+            total += older;
+            start -= 1;
+        }
+        if end - start >= min_segments {
+            runs.push(list[start..end].to_vec());
+        }
+        end = start;
     }
+    runs.reverse();
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(sizes: &[u64]) -> Vec<Arc<Segment>> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(idx, events)| {
+                Segment::new(SegmentInfo {
+                    path: PathBuf::from(format!("seg-{idx}")),
+                    source: "dns".into(),
+                    first_seq: idx as u64,
+                    last_seq: idx as u64,
+                    events: *events,
+                    min_micros: 0,
+                    max_micros: 0,
+                    raw_bytes: 0,
+                    file_bytes: 0,
+                })
+            })
+            .collect()
+    }
+
+    fn runs(sizes: &[u64], target: u64, min: usize) -> Vec<Vec<u64>> {
+        let list = segments(sizes);
+        let refs: Vec<&Arc<Segment>> = list.iter().collect();
+        runs_to_compact(&refs, target, min)
+            .into_iter()
+            .map(|run| run.iter().map(|segment| segment.info.events).collect())
+            .collect()
+    }
+
+    #[test]
+    fn similar_segments_merge_and_big_ones_are_left_alone() {
+        // Eight flushes of similar size merge; seven do not yet.
+        assert_eq!(
+            runs(&[10, 12, 9, 10, 11, 10, 10, 10], 1_000, 8),
+            vec![vec![10, 12, 9, 10, 11, 10, 10, 10]]
+        );
+        assert!(runs(&[10; 7], 1_000, 8).is_empty());
+        // A merged segment is not rewritten to take in the next small ones...
+        assert!(runs(&[80, 10, 10, 10, 10, 10, 10, 10], 1_000, 8).is_empty());
+        // ...but eight merged segments merge in turn.
+        assert_eq!(runs(&[80; 9], 1_000, 8), vec![vec![80; 8]]);
+        // The target caps a run.
+        assert!(runs(&[400; 8], 1_000, 8).is_empty());
+        // Two complete runs in one pass, newest first, given back in sequence order.
+        assert_eq!(runs(&[10; 16], 1_000, 8), vec![vec![10; 8], vec![10; 8]]);
+    }
 }

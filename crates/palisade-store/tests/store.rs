@@ -403,16 +403,20 @@ async fn the_memory_bound_flushes_and_holds_back_appends() {
         ..StoreConfig::default()
     };
     let store = Store::open(dir.path(), config).expect("open");
-    let per_event = event(0, "alice", "10.0.0.1").heap_size();
-    let total = 20 * bound / per_event;
+    // What one request of 500 events holds in memory once numbered (its columns).
+    let request: Vec<Event> = (0..500).map(|n| event(n, "alice", "10.0.0.1")).collect();
+    let per_request =
+        palisade_store::schema::with_seq(&palisade_store::schema::encode(&request, 0).batch, 1)
+            .get_array_memory_size();
+    let total = 20 * bound / (per_request / 500);
     for chunk in (0..total as i64).collect::<Vec<_>>().chunks(500) {
         store
             .append(chunk.iter().map(|n| event(*n, "alice", "10.0.0.1")).collect())
             .expect("append");
         // The writer waits for the flusher before taking more, so what is unflushed stays
         // within the bound plus one request.
-        let unflushed = store.stats().expect("stats").unflushed_events as usize;
-        assert!(unflushed * per_event <= bound + 500 * per_event, "{unflushed} events unflushed");
+        let unflushed = store.stats().expect("stats").unflushed_bytes as usize;
+        assert!(unflushed <= bound + per_request, "{unflushed} bytes unflushed");
     }
     // Far fewer events than `flush_events` were appended: the byte bound made the flushes.
     assert!(!segment_files(dir.path()).is_empty());
