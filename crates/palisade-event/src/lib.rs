@@ -54,20 +54,6 @@ impl Event {
         Self { fields: merged, keys, timestamp: None }
     }
 
-    /// Bytes the event holds on the heap, estimated (field names, values, the field list and
-    /// a rough allocator overhead): what a memory bound counts.
-    #[must_use]
-    pub fn heap_size(&self) -> usize {
-        value::ALLOCATION
-            + self.fields.capacity() * std::mem::size_of::<(Box<str>, Value)>()
-            + self.keys.capacity() * std::mem::size_of::<u64>()
-            + self
-                .fields
-                .iter()
-                .map(|(name, value)| value::ALLOCATION + name.len() + value.heap_size())
-                .sum::<usize>()
-    }
-
     /// Sets the event time.
     pub fn set_timestamp(&mut self, timestamp: Option<Timestamp>) {
         self.timestamp = timestamp;

@@ -2,10 +2,6 @@
 
 use std::borrow::Cow;
 
-/// What one heap allocation costs beyond its bytes, roughly (header and size-class rounding);
-/// used only to estimate memory for bounds.
-pub(crate) const ALLOCATION: usize = 16;
-
 /// A string value with its lower-case form computed once.
 ///
 /// `lower` is `None` when the original has no upper-case character, which is the common case
@@ -33,14 +29,6 @@ impl Text {
     #[must_use]
     pub fn as_str(&self) -> &str {
         &self.raw
-    }
-
-    /// Bytes this string holds on the heap, with a rough allocator overhead per allocation.
-    #[must_use]
-    pub fn heap_size(&self) -> usize {
-        ALLOCATION
-            + self.raw.len()
-            + self.lower.as_ref().map_or(0, |lower| ALLOCATION + lower.len())
     }
 
     /// Returns the lower-cased string used for case-insensitive matching.
@@ -74,20 +62,6 @@ pub enum Value {
 }
 
 impl Value {
-    /// Bytes this value holds on the heap (estimated), for memory bounds.
-    #[must_use]
-    pub fn heap_size(&self) -> usize {
-        match self {
-            Self::Str(text) => text.heap_size(),
-            Self::List(items) => {
-                ALLOCATION
-                    + items.capacity() * std::mem::size_of::<Value>()
-                    + items.iter().map(Value::heap_size).sum::<usize>()
-            }
-            Self::Null | Self::Bool(_) | Self::Int(_) | Self::Float(_) => 0,
-        }
-    }
-
     /// Returns the value as text when it is a scalar: integers and booleans in their usual
     /// spelling, so that a rule value `4688` matches an event whose EventID is the string
     /// "4688" and the other way round. Null and lists give `None`.

@@ -79,15 +79,7 @@ async fn batcher(
     metrics: Arc<Metrics>,
 ) {
     let mut running = tokio::task::JoinSet::new();
-    let mut received = Vec::new();
-    loop {
-        if receiver.recv_many(&mut received, 1).await == 0 {
-            break;
-        }
-        let mut events: Vec<Event> = Vec::with_capacity(BATCH);
-        for batch in received.drain(..) {
-            events.extend(batch);
-        }
+    while let Some(mut events) = receiver.recv().await {
         while events.len() < BATCH
             && let Ok(batch) = receiver.try_recv()
         {

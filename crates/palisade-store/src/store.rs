@@ -752,37 +752,38 @@ impl Flusher {
                     .ok_or_else(|| Error::Internal("time column type".into()))
             })
             .collect::<Result<Vec<_>>>()?;
-        let jobs: Vec<(&String, &SourceRows)> =
-            by_source.iter().map(|(source, rows)| (source, rows)).collect();
+        // Sources are written in parallel: each worker takes the next source not yet taken.
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let results = std::sync::Mutex::new(Vec::with_capacity(jobs.len()));
-        let workers = std::thread::available_parallelism().map_or(1, usize::from).min(jobs.len());
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let idx = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((source, (rows, raw_bytes))) = jobs.get(idx) else { break };
-                        let written = write_source(
-                            &self.segments_dir.join(source),
-                            &records,
-                            &times,
-                            rows,
-                            (first_seq, upto),
-                            *raw_bytes,
-                        );
-                        results
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner)
-                            .push((idx, written));
-                    }
-                });
-            }
+        let workers =
+            std::thread::available_parallelism().map_or(1, usize::from).min(by_source.len());
+        let mut written: Vec<(usize, Result<SegmentInfo>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let idx = next.fetch_add(1, Ordering::Relaxed);
+                            let Some((source, (rows, raw_bytes))) = by_source.get(idx) else {
+                                return done;
+                            };
+                            let dir = self.segments_dir.join(source);
+                            let range = (first_seq, upto);
+                            let info =
+                                write_source(&dir, &records, &times, rows, range, *raw_bytes);
+                            done.push((idx, info));
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
         });
-        let mut results = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
-        results.sort_by_key(|(idx, _)| *idx);
-        let written =
-            results.into_iter().map(|(_, written)| written).collect::<Result<Vec<_>>>()?;
+        written.sort_by_key(|(idx, _)| *idx);
+        let written = written.into_iter().map(|(_, info)| info).collect::<Result<Vec<_>>>()?;
         segment::write_flushed(&self.segments_dir, upto)?;
         {
             let mut state = write_state(&self.state);

@@ -70,9 +70,10 @@ pub fn decode_batch(payload: &[u8]) -> Result<RecordBatch, String> {
     schema::conform(&batch)
 }
 
-/// Serializes an event for the log.
-#[must_use]
-pub fn encode_event(event: &Event) -> Vec<u8> {
+/// Serializes an event as earlier versions logged it (one JSON record per event). Only the
+/// tests write such records now, to check that old logs still replay.
+#[cfg(test)]
+fn encode_event(event: &Event) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct Record<'a> {
         t: Option<i64>,
@@ -160,15 +161,14 @@ impl WalWriter {
         Ok(Self { dir: dir.to_owned(), path, file: BufWriter::with_capacity(1 << 20, file) })
     }
 
-    /// Writes one record (buffered until [`WalWriter::sync`] or [`WalWriter::flush`]).
-    ///
-    /// # Errors
-    /// Returns IO errors.
-    pub fn append(&mut self, seq: u64, payload: &[u8]) -> Result<()> {
+    /// Writes a single-event record as earlier versions did (tests only).
+    #[cfg(test)]
+    fn append(&mut self, seq: u64, payload: &[u8]) -> Result<()> {
         self.write_record(seq, payload, 0)
     }
 
-    /// Writes the rows of one append, encoded by [`encode_batch`], numbered from `first_seq`.
+    /// Writes the rows of one append, encoded by [`encode_batch`], numbered from `first_seq`
+    /// (buffered until [`WalWriter::sync`] or [`WalWriter::flush`]).
     ///
     /// # Errors
     /// Returns IO errors.
