@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -108,6 +109,10 @@ class Server:
         self.process.wait(timeout=120)
         text = open(self.time_log).read()
         kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
+        self.cpu = sum(
+            float(re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text).group(1))
+            for kind in ("User", "System")
+        )
         return kib / 1024
 
 
@@ -237,12 +242,25 @@ def send_bulk(server, bodies, connections):
     return time.monotonic() - started, refused[0], sum(map(len, bodies))
 
 
-def report(name, events, elapsed, payload_bytes, rss, extra=""):
+def cpu_seconds():
+    """CPU time (user + system) of this process and its threads so far: the load generator's."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def report(name, events, elapsed, payload_bytes, rss, extra="", server=None, sender_cpu=None):
     result = {
         "mode": name, "events": events, "seconds": round(elapsed, 2),
         "events_per_s": round(events / elapsed), "mb_per_s": round(payload_bytes / elapsed / 1e6, 1),
         "peak_rss_mib": round(rss), "note": extra,
     }
+    if server is not None:
+        # CPU per event is what the rate would be bounded by with the sender on another
+        # machine: less noisy than wall time on a shared 2-core box.
+        result["server_cpu_s"] = round(server.cpu, 2)
+        result["server_cpu_us_per_event"] = round(server.cpu / events * 1e6, 2)
+    if sender_cpu is not None:
+        result["sender_cpu_s"] = round(sender_cpu, 2)
     print(json.dumps(result), flush=True)
     return result
 
@@ -264,20 +282,24 @@ def main():
         log(f"generating {args.events:,} syslog frames")
         frames = syslog_frames(args.events, 1)
         server = Server(args.palisade, args.work, config, args.wrap.split())
+        before = cpu_seconds()
         elapsed, sent, size = send_syslog(server, frames, args.connections)
+        sender = cpu_seconds() - before
         parsed = server.query("SELECT count(*) AS n FROM events WHERE \"event.action\" IS NOT NULL")[0]["n"]
         rss = server.stop()
         report("syslog-tcp", args.events, elapsed, size, rss,
-               f"sending took {sent:.1f} s; {parsed:,} events got an event.action")
+               f"sending took {sent:.1f} s; {parsed:,} events got an event.action", server, sender)
     elif args.mode == "http-bulk":
         log(f"generating {args.events:,} documents")
         bodies = bulk_bodies(bulk_documents(args.events, 2), args.batch)
         server = Server(args.palisade, args.work, config, args.wrap.split())
+        before = cpu_seconds()
         elapsed, refused, size = send_bulk(server, bodies, args.connections)
+        sender = cpu_seconds() - before
         stored = server.stored()
         rss = server.stop()
         assert stored == args.events, (stored, args.events)
-        report("http-bulk", args.events, elapsed, size, rss, f"{refused} refusals retried")
+        report("http-bulk", args.events, elapsed, size, rss, f"{refused} refusals retried", server, sender)
     else:
         log(f"generating {args.events:,} documents and syslog frames")
         bodies = bulk_bodies(bulk_documents(args.events, 3), 1000)

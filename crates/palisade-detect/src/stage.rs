@@ -27,12 +27,38 @@ pub fn scan(rules: &RuleSet, events: &[Event]) -> Vec<Vec<u32>> {
     events.iter().map(|event| rules.matches(event, &mut scratch).to_vec()).collect()
 }
 
+/// Which behaviour detectors want one event: a bit per detector, in [`Detector`] order.
+///
+/// Asked once per event by [`Detector::wants`] (no lock needed beyond a read of the switch
+/// flags) and carried to [`Detector::process`], so that each detector's field tests run once
+/// per event rather than once to decide whether the event goes on and again when it does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wanted(u64);
+
+impl Wanted {
+    /// True when at least one detector wants the event.
+    #[must_use]
+    pub fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    fn has(self, idx: usize) -> bool {
+        idx < 64 && self.0 & (1 << idx) != 0
+    }
+}
+
+/// The most behaviour detectors a [`Detector`] runs: one bit each in [`Wanted`].
+pub const MAX_BEHAVIOURS: usize = 64;
+
 /// The stateful part of detection: correlation windows, behaviour baselines, and which rules
 /// are switched off.
 pub struct Detector {
     rules: Arc<RuleSet>,
     engine: CorrelationEngine,
     behaviours: Vec<Box<dyn Behaviour>>,
+    /// Per behaviour detector, false when switched off: read for every event, so not a
+    /// look-up by name in `disabled`.
+    enabled: Vec<bool>,
     disabled: HashSet<String>,
 }
 
@@ -74,13 +100,26 @@ pub struct RuleInfo {
 }
 
 impl Detector {
-    /// A detector over a loaded rule set and the given behaviour detectors.
+    /// A detector over a loaded rule set and the given behaviour detectors (at most
+    /// [`MAX_BEHAVIOURS`]; any beyond are left out, with an error logged).
     #[must_use]
-    pub fn new(rules: RuleSet, behaviours: Vec<Box<dyn Behaviour>>, config: EngineConfig) -> Self {
+    pub fn new(
+        rules: RuleSet,
+        mut behaviours: Vec<Box<dyn Behaviour>>,
+        config: EngineConfig,
+    ) -> Self {
+        if behaviours.len() > MAX_BEHAVIOURS {
+            tracing::error!(
+                count = behaviours.len(),
+                "more behaviour detectors than a detector runs; the last ones are left out"
+            );
+            behaviours.truncate(MAX_BEHAVIOURS);
+        }
         let correlations = CorrelationSet::compile(&rules);
         Self {
             rules: Arc::new(rules),
             engine: CorrelationEngine::new(correlations, config),
+            enabled: vec![true; behaviours.len()],
             behaviours,
             disabled: HashSet::new(),
         }
@@ -120,6 +159,8 @@ impl Detector {
     /// Switches off the rules, correlations and detectors whose keys are given (and on all
     /// others).
     pub fn set_disabled(&mut self, keys: HashSet<String>) {
+        self.enabled =
+            self.behaviours.iter().map(|behaviour| !keys.contains(behaviour.meta().id)).collect();
         self.disabled = keys;
     }
 
@@ -166,22 +207,28 @@ impl Detector {
         list
     }
 
-    /// True when an event with no rule match must still reach [`process`](Self::process)
-    /// because a behaviour detector wants it.
+    /// The behaviour detectors, switched on, that want `event`. An event with no rule match
+    /// must still reach [`process`](Self::process) when [`Wanted::any`].
     #[must_use]
-    pub fn wants(&self, event: &Event) -> bool {
-        self.behaviours
-            .iter()
-            .any(|behaviour| !self.disabled.contains(behaviour.meta().id) && behaviour.wants(event))
+    pub fn wants(&self, event: &Event) -> Wanted {
+        let mut wanted = 0u64;
+        for (idx, (behaviour, enabled)) in self.behaviours.iter().zip(&self.enabled).enumerate() {
+            if *enabled && behaviour.wants(event) {
+                wanted |= 1 << idx;
+            }
+        }
+        Wanted(wanted)
     }
 
     /// Runs the stateful detection on one stored event: `hits` are its rule matches from
-    /// [`scan`], `now` the processing clock. Returns the alerts it raises.
+    /// [`scan`], `wanted` what [`wants`](Self::wants) said of it, `now` the processing clock.
+    /// Returns the alerts it raises.
     pub fn process(
         &mut self,
         event: &Event,
         id: EventId,
         hits: &[u32],
+        wanted: Wanted,
         now: Timestamp,
     ) -> Vec<Alert> {
         let time = event.timestamp().unwrap_or(now);
@@ -222,8 +269,10 @@ impl Detector {
                 );
             }
         }
-        for behaviour in &mut self.behaviours {
-            if self.disabled.contains(behaviour.meta().id) || !behaviour.wants(event) {
+        for (idx, (behaviour, enabled)) in self.behaviours.iter_mut().zip(&self.enabled).enumerate()
+        {
+            // Switched off since `wants` was asked: skipped all the same.
+            if !wanted.has(idx) || !*enabled {
                 continue;
             }
             for mut alert in behaviour.observe(event, id, time) {
@@ -362,7 +411,10 @@ correlation:
             .iter()
             .zip(&hits)
             .enumerate()
-            .flat_map(|(idx, (event, hits))| detector.process(event, idx as u64 + 1, hits, now))
+            .flat_map(|(idx, (event, hits))| {
+                let wanted = detector.wants(event);
+                detector.process(event, idx as u64 + 1, hits, wanted, now)
+            })
             .collect()
     }
 

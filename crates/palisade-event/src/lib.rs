@@ -26,7 +26,7 @@ pub use value::{Text, Value};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Event {
     fields: Vec<(Box<str>, Value)>,
-    /// `name_key` of each field, in the same order.
+    /// `field_key` of each field, in the same order.
     keys: Vec<u64>,
     timestamp: Option<Timestamp>,
 }
@@ -41,16 +41,25 @@ impl Event {
     /// Builds an event from unsorted fields. When a name repeats, the values are merged into a
     /// list in their input order, so nothing the source sent is lost.
     #[must_use]
-    pub fn from_fields(mut fields: Vec<(Box<str>, Value)>) -> Self {
-        fields.sort_by(|left, right| field_order(&left.0, &right.0));
-        let mut merged: Vec<(Box<str>, Value)> = Vec::with_capacity(fields.len());
-        for (name, value) in fields {
+    pub fn from_fields(fields: Vec<(Box<str>, Value)>) -> Self {
+        // Each name's key is computed once, not in every comparison of the sort. The sort is
+        // stable, so repeated names keep their input order when merged into a list.
+        let mut keyed: Vec<(u64, Box<str>, Value)> =
+            fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
+        if !keyed.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
+            keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
+        }
+        let mut merged: Vec<(Box<str>, Value)> = Vec::with_capacity(keyed.len());
+        let mut keys: Vec<u64> = Vec::with_capacity(keyed.len());
+        for (key, name, value) in keyed {
             match merged.last_mut() {
                 Some((last_name, last_value)) if *last_name == name => last_value.push(value),
-                _ => merged.push((name, value)),
+                _ => {
+                    keys.push(key);
+                    merged.push((name, value));
+                }
             }
         }
-        let keys = merged.iter().map(|(name, _)| name_key(name)).collect();
         Self { fields: merged, keys, timestamp: None }
     }
 
@@ -83,7 +92,7 @@ impl Event {
         match self.find(&name) {
             Ok(idx) => self.fields[idx].1 = value,
             Err(idx) => {
-                self.keys.insert(idx, name_key(&name));
+                self.keys.insert(idx, field_key(&name));
                 self.fields.insert(idx, (name, value));
             }
         }
@@ -92,7 +101,7 @@ impl Event {
     /// Where a field is (`Ok`), or where it would go (`Err`): a binary search over the keys,
     /// then names compared only among fields with the same key.
     fn find(&self, name: &str) -> Result<usize, usize> {
-        let key = name_key(name);
+        let key = field_key(name);
         let mut idx = self.keys.partition_point(|probe| *probe < key);
         while idx < self.keys.len() && self.keys[idx] == key {
             match (*self.fields[idx].0).cmp(name) {
@@ -107,6 +116,12 @@ impl Event {
     /// Iterates over the fields, in the internal lookup order ([`field_order`]).
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.fields.iter().map(|(name, value)| (&**name, value))
+    }
+
+    /// The fields in order, each with its [`field_key`]: a merge against another sorted list
+    /// of names compares integers first and names only on equal keys.
+    pub fn keyed_fields(&self) -> impl Iterator<Item = (u64, &str, &Value)> {
+        self.keys.iter().zip(&self.fields).map(|(key, (name, value))| (*key, &**name, value))
     }
 
     /// Returns the number of fields.
@@ -145,18 +160,20 @@ impl serde::Serialize for Event {
     }
 }
 
-/// The order in which an event keeps its fields: by [`name_key`] (length, then the first
+/// The order in which an event keeps its fields: by [`field_key`] (length, then the first
 /// seven bytes), then bytewise. Consumers that merge their own sorted list of names with
 /// [`Event::fields`] sort it with this.
 #[must_use]
 pub fn field_order(left: &str, right: &str) -> std::cmp::Ordering {
-    name_key(left).cmp(&name_key(right)).then_with(|| left.cmp(right))
+    field_key(left).cmp(&field_key(right)).then_with(|| left.cmp(right))
 }
 
 /// A name's sort key: its length (capped at 255) in the top byte, then its first seven bytes,
 /// big-endian, zero-padded. Distinct names rarely share a key, so a lookup rarely compares
-/// names.
-fn name_key(name: &str) -> u64 {
+/// names. Consumers that merge a list of their own names against [`Event::keyed_fields`]
+/// compute their names' keys once with it.
+#[must_use]
+pub fn field_key(name: &str) -> u64 {
     let bytes = name.as_bytes();
     let mut prefix = [0u8; 8];
     prefix[0] = u8::try_from(bytes.len()).unwrap_or(u8::MAX);

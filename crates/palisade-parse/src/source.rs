@@ -333,6 +333,24 @@ pub fn json_line_events(line: &[u8]) -> Result<Vec<Event>, serde_json::Error> {
     })
 }
 
+/// One JSON document that must be an object, as one event (an Elastic `_bulk` source, say):
+/// the direct reader when no distinctive key is in it, otherwise the shape-recognising
+/// reader. Unlike [`json_line_events`], a CloudTrail file's `Records` stay one event, since
+/// the caller answers for one document.
+///
+/// # Errors
+/// The document is not valid JSON, or not an object.
+pub fn json_object_event(document: &[u8]) -> Result<Event, serde_json::Error> {
+    if document.trim_ascii_start().first() != Some(&b'{') {
+        return Err(serde::de::Error::custom("not a JSON object"));
+    }
+    if !JSON_MARKERS.iter().any(|marker| memmem::find(document, marker).is_some()) {
+        return crate::format::json_fast::event_from_slice(document);
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(document)?;
+    Ok(crate::format::json::event_from_document(&value))
+}
+
 /// The records of a CloudTrail log file as delivered to S3 (`{"Records": [...]}`).
 #[must_use]
 pub fn cloudtrail_records(document: &serde_json::Value) -> Option<&Vec<serde_json::Value>> {
@@ -399,6 +417,24 @@ mod tests {
         let outcomes =
             text.lines().map(|line| decoder.decode(line.as_bytes(), false, &mut events)).collect();
         (events, outcomes)
+    }
+
+    #[test]
+    fn a_json_object_document_is_one_event_read_by_either_path() {
+        let plain = br#" {"user":{"name":"Bob"},"source":{"ip":"192.0.2.1"},"@timestamp":"2026-01-02T03:04:05Z"}"#;
+        let marked = br#"{"winlog":{"channel":"Security","event_id":4625},"event_type":"x"}"#;
+        let trail = br#"{"Records":[{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"2026-01-02T03:04:05Z"}]}"#;
+        for document in [&plain[..], &marked[..], &trail[..]] {
+            let value: serde_json::Value = serde_json::from_slice(document).expect("json");
+            let expected = crate::format::json::event_from_document(&value);
+            assert_eq!(json_object_event(document).expect("reads"), expected);
+        }
+        let plain = json_object_event(plain).expect("reads");
+        assert_eq!(plain.get_str("user.name").as_deref(), Some("Bob"));
+        assert!(plain.timestamp().is_some());
+        for refused in [&b"[1, 2]"[..], b"\"text\"", b"42", b"", b"{\"open\": ", b"{} {}"] {
+            assert!(json_object_event(refused).is_err(), "{:?}", String::from_utf8_lossy(refused));
+        }
     }
 
     #[test]

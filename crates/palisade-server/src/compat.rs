@@ -202,12 +202,12 @@ async fn bulk_into(
                     return Err(ApiError::bad_request("a bulk `index` action has no document"));
                 };
                 metrics.received.inc();
-                let mut event = match serde_json::from_slice::<serde_json::Value>(source) {
-                    Ok(document) if document.is_object() => {
+                let mut event = match palisade_parse::source::json_object_event(source) {
+                    Ok(event) => {
                         metrics.parsed.inc();
-                        palisade_parse::format::json::event_from_document(&document)
+                        event
                     }
-                    _ => {
+                    Err(_) => {
                         metrics.failed.inc();
                         raw_event(&String::from_utf8_lossy(source))
                     }

@@ -20,7 +20,7 @@ use crate::metrics::DetectMetrics;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_detect::correlation::EngineConfig;
-use palisade_detect::stage::{Detector, RuleInfo};
+use palisade_detect::stage::{Detector, RuleInfo, Wanted};
 use palisade_detect::{Alert, AlertSink, EventId};
 use palisade_event::Event;
 use palisade_sigma::{Loader, Mapping, Pipeline as FieldMapping, RuleSet};
@@ -61,6 +61,19 @@ pub struct LoadReport {
     pub correlations: usize,
     /// Rules and correlations that did not load, with the reason.
     pub problems: Vec<String>,
+}
+
+/// A stored event on its way to [`Detection::process`].
+#[derive(Debug)]
+pub struct Pending {
+    /// Its store id.
+    pub id: EventId,
+    /// The event.
+    pub event: Event,
+    /// Its Sigma rule matches.
+    pub hits: Vec<u32>,
+    /// The behaviour detectors that want it.
+    pub wanted: Wanted,
 }
 
 /// Live detection, shared by every input's pipeline.
@@ -221,27 +234,25 @@ impl Detection {
         self.lock().rules()
     }
 
-    /// Marks which events must reach [`Self::process`]: those with a rule match or wanted by
-    /// a behaviour detector.
+    /// Which behaviour detectors want each event. The events that must reach
+    /// [`Self::process`] are those with a rule match or a detector that wants them.
     #[must_use]
-    pub fn wanted(&self, events: &[Event], hits: &[Vec<u32>]) -> Vec<bool> {
+    pub fn wanted(&self, events: &[Event]) -> Vec<Wanted> {
         let detector = self.lock();
-        events
-            .iter()
-            .zip(hits)
-            .map(|(event, hits)| !hits.is_empty() || detector.wants(event))
-            .collect()
+        events.iter().map(|event| detector.wants(event)).collect()
     }
 
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts
     /// for the writer (waits when it is behind). Blocking.
-    pub fn process(&self, events: &[(EventId, Event, Vec<u32>)], received: Instant) {
+    pub fn process(&self, events: &[Pending], received: Instant) {
         let now = Timestamp::now();
         let alerts: Vec<Alert> = {
             let mut detector = self.lock();
             let alerts = events
                 .iter()
-                .flat_map(|(id, event, hits)| detector.process(event, *id, hits, now))
+                .flat_map(|pending| {
+                    detector.process(&pending.event, pending.id, &pending.hits, pending.wanted, now)
+                })
                 .collect();
             let stats = detector.correlation_stats();
             self.metrics.late.set(i64::try_from(stats.late).unwrap_or(i64::MAX));

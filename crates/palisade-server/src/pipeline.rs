@@ -10,7 +10,7 @@ use palisade_enrich::Enricher;
 use palisade_event::Event;
 use palisade_store::Store;
 
-use crate::detect::Detection;
+use crate::detect::{Detection, Pending};
 
 /// Enrichment, detection, storage; cheap to clone.
 #[derive(Debug, Clone)]
@@ -47,17 +47,20 @@ impl Pipeline {
         };
         let rules = detection.rules();
         let mut hits = palisade_detect::stage::scan(&rules, &events);
-        let wanted = detection.wanted(&events, &hits);
+        let wanted = detection.wanted(&events);
         let (first, last) = self.store.append_events(&events)?;
         // The store has encoded its own copy; the events detection needs move on to it.
-        let stored: Vec<(u64, Event, Vec<u32>)> = events
+        let stored: Vec<Pending> = events
             .iter_mut()
             .zip(&mut hits)
             .zip(wanted)
             .enumerate()
-            .filter(|(_, (_, wanted))| *wanted)
-            .map(|(idx, ((event, hits), _))| {
-                (first + idx as u64, std::mem::take(event), std::mem::take(hits))
+            .filter(|(_, ((_, hits), wanted))| !hits.is_empty() || wanted.any())
+            .map(|(idx, ((event, hits), wanted))| Pending {
+                id: first + idx as u64,
+                event: std::mem::take(event),
+                hits: std::mem::take(hits),
+                wanted,
             })
             .collect();
         if !stored.is_empty() {

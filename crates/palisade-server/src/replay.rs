@@ -167,8 +167,9 @@ pub async fn replay(
                 raised.extend(detector.advance(time));
                 last_tick = Some(time);
             }
-            if !hits.is_empty() || detector.wants(event) {
-                raised.extend(detector.process(event, *seq, hits, time));
+            let wanted = detector.wants(event);
+            if !hits.is_empty() || wanted.any() {
+                raised.extend(detector.process(event, *seq, hits, wanted, time));
             }
         }
         events += plain.len() as u64;

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Int64Array, Int64Builder, RecordBatch, StringArray, StringBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+    Array, ArrayBuilder, ArrayRef, Int64Array, Int64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use palisade_event::{Event, Value};
@@ -125,16 +125,25 @@ enum Slot {
 /// The typed columns in the order in which an [`Event`] keeps its fields
 /// ([`palisade_event::field_order`]), so one merge pass over an event's fields finds every typed value: no lookup by
 /// name per column.
-static TYPED: std::sync::LazyLock<Vec<(&'static str, Slot)>> = std::sync::LazyLock::new(|| {
-    let mut typed: Vec<(&'static str, Slot)> = STRING_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(idx, name)| (*name, Slot::Str(idx)))
-        .chain(INT_COLUMNS.iter().enumerate().map(|(idx, name)| (*name, Slot::Int(idx))))
-        .collect();
-    typed.sort_by(|left, right| palisade_event::field_order(left.0, right.0));
-    typed
-});
+/// Each name comes with its [`palisade_event::field_key`].
+static TYPED: std::sync::LazyLock<Vec<(u64, &'static str, Slot)>> =
+    std::sync::LazyLock::new(|| {
+        let mut typed: Vec<(u64, &'static str, Slot)> = STRING_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(idx, name)| (*name, Slot::Str(idx)))
+            .chain(INT_COLUMNS.iter().enumerate().map(|(idx, name)| (*name, Slot::Int(idx))))
+            .map(|(name, slot)| (palisade_event::field_key(name), name, slot))
+            .collect();
+        typed.sort_by(|left, right| (left.0, left.1).cmp(&(right.0, right.1)));
+        typed
+    });
+
+/// Bytes per row of each string column (then `_source`) in the last batch encoded: the next
+/// batch's builders start at about that size instead of doubling their way up to it, which
+/// copies the column each time. A hint only; races between threads do no harm.
+static BYTES_PER_ROW: [std::sync::atomic::AtomicUsize; STRING_COLUMNS.len() + 1] =
+    [const { std::sync::atomic::AtomicUsize::new(8) }; STRING_COLUMNS.len() + 1];
 
 /// Events encoded as one record batch of the store schema, with what the store keeps about
 /// them.
@@ -168,12 +177,15 @@ impl Columns {
     fn with_capacity(rows: usize) -> Self {
         Self {
             timestamps: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
-            strings: STRING_COLUMNS
+            strings: BYTES_PER_ROW[..STRING_COLUMNS.len()]
                 .iter()
-                .map(|_| StringBuilder::with_capacity(rows, rows * 8))
+                .map(|per_row| StringBuilder::with_capacity(rows, rows * hint(per_row)))
                 .collect(),
             ints: INT_COLUMNS.iter().map(|_| Int64Builder::with_capacity(rows)).collect(),
-            sources: StringBuilder::with_capacity(rows, rows * 128),
+            sources: StringBuilder::with_capacity(
+                rows,
+                rows * hint(&BYTES_PER_ROW[STRING_COLUMNS.len()]).max(128),
+            ),
             seqs: Int64Builder::with_capacity(rows),
             json: Vec::with_capacity(1024),
             raw_bytes: 0,
@@ -195,16 +207,18 @@ impl Columns {
         let mut ints: [Option<i64>; INT_COLUMNS.len()] = [None; INT_COLUMNS.len()];
         let mut rest: Vec<(&str, &Value)> = Vec::with_capacity(event.len());
         let mut typed = TYPED.iter().peekable();
-        for (name, value) in event.fields() {
+        for (key, name, value) in event.keyed_fields() {
             while typed
-                .next_if(|(column, _)| palisade_event::field_order(column, name).is_lt())
+                .next_if(|(column_key, column, _)| (*column_key, *column) < (key, name))
                 .is_some()
             {}
             match typed.peek() {
-                Some((column, Slot::Str(idx))) if *column == name => strings[*idx] = text_of(value),
+                Some((_, column, Slot::Str(idx))) if *column == name => {
+                    strings[*idx] = text_of(value);
+                }
                 // A typed column that cannot hold the value (a non-numeric port, say) leaves
                 // it in `_source`, so nothing is lost.
-                Some((column, Slot::Int(idx))) if *column == name => match int_of(value) {
+                Some((_, column, Slot::Int(idx))) if *column == name => match int_of(value) {
                     Some(int) => ints[*idx] = Some(int),
                     None => rest.push((name, value)),
                 },
@@ -225,12 +239,28 @@ impl Columns {
         // Writing plain data into a Vec cannot fail.
         let _ = serde::Serializer::collect_map(&mut serializer, rest);
         encoded_bytes += self.json.len();
-        self.sources.append_value(String::from_utf8_lossy(&self.json));
+        // serde_json writes valid UTF-8; the lossy form is only a fallback.
+        match std::str::from_utf8(&self.json) {
+            Ok(text) => self.sources.append_value(text),
+            Err(_) => self.sources.append_value(String::from_utf8_lossy(&self.json)),
+        }
         self.raw_bytes +=
             strings[ORIGINAL].as_ref().map_or(encoded_bytes, |text| text.len()) as u64;
     }
 
     fn finish(mut self) -> Encoded {
+        // Small batches say little about the next large one.
+        let rows = self.seqs.len();
+        if rows >= 64 {
+            let sizes = self
+                .strings
+                .iter()
+                .chain([&self.sources])
+                .map(|builder| builder.values_slice().len());
+            for (per_row, size) in BYTES_PER_ROW.iter().zip(sizes) {
+                per_row.store(size / rows, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         let mut columns: Vec<ArrayRef> = vec![Arc::new(self.timestamps.finish())];
         columns
             .extend(self.strings.iter_mut().map(|builder| Arc::new(builder.finish()) as ArrayRef));
@@ -246,6 +276,13 @@ impl Columns {
             max_micros: self.max_micros,
         }
     }
+}
+
+/// A builder's starting bytes per row from [`BYTES_PER_ROW`], with an eighth to spare, and
+/// at most 2 KiB: a batch of huge rows must not make every later batch reserve that much.
+fn hint(per_row: &std::sync::atomic::AtomicUsize) -> usize {
+    let bytes = per_row.load(std::sync::atomic::Ordering::Relaxed);
+    (bytes + bytes / 8).min(2048)
 }
 
 /// Encodes events as one record batch of the store schema, `_seq` left null. `default_micros`
