@@ -103,8 +103,12 @@ impl Event {
     fn find(&self, name: &str) -> Result<usize, usize> {
         let key = field_key(name);
         let mut idx = self.keys.partition_point(|probe| *probe < key);
+        // Equal keys mean equal lengths (below the cap of 255) and equal first seven bytes:
+        // only the rest of the names is left to compare, and nothing for short names.
+        let skip = if name.len() < usize::from(u8::MAX) { name.len().min(7) } else { 0 };
+        let tail = &name.as_bytes()[skip..];
         while idx < self.keys.len() && self.keys[idx] == key {
-            match (*self.fields[idx].0).cmp(name) {
+            match self.fields[idx].0.as_bytes()[skip..].cmp(tail) {
                 std::cmp::Ordering::Less => idx += 1,
                 std::cmp::Ordering::Equal => return Ok(idx),
                 std::cmp::Ordering::Greater => break,
@@ -260,5 +264,43 @@ mod tests {
         assert_eq!(names, ["a", "m", "bb"]);
         assert_eq!(event.get("bb"), Some(&Value::Int(4)));
         assert_eq!(event.get("m"), Some(&Value::Int(3)));
+    }
+
+    proptest::proptest! {
+        /// Names drawn to share keys: a few prefixes, lengths around the 7-byte head and the
+        /// 255 cap, so that lookups go through equal keys and long-name comparisons.
+        #[test]
+        fn every_field_is_found_and_no_other(
+            picks in proptest::collection::vec((0usize..4, 0usize..300, 0u8..4), 0..40),
+            probes in proptest::collection::vec((0usize..4, 0usize..300, 0u8..4), 0..20),
+        ) {
+            let name = |(prefix, len, last): (usize, usize, u8)| -> String {
+                let mut name = ["source.", "source.p", "a", ""][prefix].to_owned();
+                while name.len() < len {
+                    name.push('x');
+                }
+                name.push(char::from(b'a' + last));
+                name
+            };
+            let mut expected = std::collections::BTreeMap::new();
+            let mut event = Event::new();
+            for (idx, pick) in picks.into_iter().enumerate() {
+                let name = name(pick);
+                event.insert(name.as_str(), Value::Int(idx as i64));
+                expected.insert(name, idx as i64);
+            }
+            let built = Event::from_fields(
+                expected.iter().map(|(name, idx)| (name.as_str().into(), Value::Int(*idx))).collect(),
+            );
+            proptest::prop_assert_eq!(&built, &event);
+            for (name, idx) in &expected {
+                proptest::prop_assert_eq!(event.get(name), Some(&Value::Int(*idx)));
+            }
+            for probe in probes {
+                let name = name(probe);
+                let found = event.get(&name).cloned();
+                proptest::prop_assert_eq!(found, expected.get(&name).map(|idx| Value::Int(*idx)));
+            }
+        }
     }
 }

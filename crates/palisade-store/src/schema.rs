@@ -213,15 +213,21 @@ impl Columns {
                 .is_some()
             {}
             match typed.peek() {
-                Some((_, column, Slot::Str(idx))) if *column == name => {
+                Some((column_key, column, Slot::Str(idx)))
+                    if *column_key == key && *column == name =>
+                {
                     strings[*idx] = text_of(value);
                 }
                 // A typed column that cannot hold the value (a non-numeric port, say) leaves
                 // it in `_source`, so nothing is lost.
-                Some((_, column, Slot::Int(idx))) if *column == name => match int_of(value) {
-                    Some(int) => ints[*idx] = Some(int),
-                    None => rest.push((name, value)),
-                },
+                Some((column_key, column, Slot::Int(idx)))
+                    if *column_key == key && *column == name =>
+                {
+                    match int_of(value) {
+                        Some(int) => ints[*idx] = Some(int),
+                        None => rest.push((name, value)),
+                    }
+                }
                 _ => rest.push((name, value)),
             }
         }
