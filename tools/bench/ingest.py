@@ -14,6 +14,8 @@ Modes:
               sudo, PAM, kernel UFW, dhcpd, named, postfix and lines no parser knows.
   http-bulk   Elastic `_bulk` requests of --batch ECS documents from --connections clients,
               retrying 429/503 after Retry-After.
+  rsyslog-tcp the syslog-tcp load into Debian's rsyslogd writing one JSON line per message
+              (the peer of PERFORMANCE.md): until every line is written, its CPU and RSS.
   flood       http-bulk with 8x the clients and a small ingest limit (so most requests are
               refused at first), then checks that every acknowledged event is stored exactly
               once; and a syslog TCP flood over 16 connections that must lose nothing.
@@ -107,6 +109,82 @@ class Server:
             if argv and argv[0] == self.palisade.encode() and self.data.encode() in argv:
                 os.kill(int(pid), signal.SIGTERM)
         self.process.wait(timeout=120)
+        text = open(self.time_log).read()
+        kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
+        self.cpu = sum(
+            float(re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text).group(1))
+            for kind in ("User", "System")
+        )
+        return kib / 1024
+
+
+class Rsyslog:
+    """rsyslogd (Debian's) as the peer: TCP in (octet-counted or LF framing), each message
+    written as one JSON line with the fields it parses itself (time, host, program, pid,
+    severity, facility, message). The same `syslog` address and `stored()` as `Server`."""
+
+    def __init__(self, work):
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        self.output = os.path.join(work, "out.json")
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        config = os.path.join(work, "rsyslog.conf")
+        with open(config, "w") as out:
+            out.write(f"""
+global(workDirectory="{work}")
+module(load="imtcp")
+template(name="json" type="list" option.jsonf="on") {{
+  property(outname="@timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
+  property(outname="host" name="hostname" format="jsonf")
+  property(outname="program" name="programname" format="jsonf")
+  property(outname="pid" name="procid" format="jsonf")
+  property(outname="severity" name="syslogseverity-text" format="jsonf")
+  property(outname="facility" name="syslogfacility-text" format="jsonf")
+  property(outname="message" name="msg" format="jsonf")
+}}
+ruleset(name="bench") {{
+  action(type="omfile" file="{self.output}" template="json")
+}}
+input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="bench")
+""")
+        self.time_log = os.path.join(work, "time.txt")
+        self.process = subprocess.Popen(
+            ["/usr/bin/time", "-v", "-o", self.time_log, "rsyslogd", "-n", "-f", config,
+             "-i", os.path.join(work, "rsyslogd.pid")],
+            stderr=subprocess.DEVNULL,
+        )
+        self.syslog = f"127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port)).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.counted = 0
+        self.offset = 0
+
+    def stored(self):
+        """Lines written so far (read on from where the last call stopped)."""
+        try:
+            with open(self.output, "rb") as output:
+                output.seek(self.offset)
+                chunk = output.read()
+        except FileNotFoundError:
+            return 0
+        self.offset += len(chunk)
+        self.counted += chunk.count(b"\n")
+        return self.counted
+
+    def stop(self):
+        pid = int(open(os.path.join(os.path.dirname(self.output), "rsyslogd.pid")).read())
+        os.kill(pid, signal.SIGTERM)
+        self.process.wait(timeout=60)
         text = open(self.time_log).read()
         kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
         self.cpu = sum(
@@ -268,7 +346,7 @@ def report(name, events, elapsed, payload_bytes, rss, extra="", server=None, sen
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--palisade", required=True)
-    parser.add_argument("--mode", choices=["syslog-tcp", "http-bulk", "flood"], required=True)
+    parser.add_argument("--mode", choices=["syslog-tcp", "http-bulk", "flood", "rsyslog-tcp"], required=True)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--batch", type=int, default=5000)
@@ -289,6 +367,17 @@ def main():
         rss = server.stop()
         report("syslog-tcp", args.events, elapsed, size, rss,
                f"sending took {sent:.1f} s; {parsed:,} events got an event.action", server, sender)
+    elif args.mode == "rsyslog-tcp":
+        log(f"generating {args.events:,} syslog frames")
+        frames = syslog_frames(args.events, 1)
+        peer = Rsyslog(args.work)
+        before = cpu_seconds()
+        elapsed, sent, size = send_syslog(peer, frames, args.connections)
+        sender = cpu_seconds() - before
+        rss = peer.stop()
+        report("rsyslog-tcp", args.events, elapsed, size, rss,
+               f"rsyslogd {subprocess.run(['rsyslogd', '-v'], capture_output=True, text=True).stdout.split()[1]}"
+               f" writing JSON lines; sending took {sent:.1f} s", peer, sender)
     elif args.mode == "http-bulk":
         log(f"generating {args.events:,} documents")
         bodies = bulk_bodies(bulk_documents(args.events, 2), args.batch)
