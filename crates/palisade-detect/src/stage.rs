@@ -17,7 +17,7 @@ use palisade_sigma::RuleSet;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{Alert, AlertKind, Entities, EventId, Severity};
-use crate::behaviour::Behaviour;
+use crate::behaviour::{Behaviour, Seen};
 use crate::correlation::{CorrelationEngine, CorrelationSet, EngineConfig};
 
 /// The indices of the Sigma rules that match each event of `events`.
@@ -211,9 +211,10 @@ impl Detector {
     /// must still reach [`process`](Self::process) when [`Wanted::any`].
     #[must_use]
     pub fn wants(&self, event: &Event) -> Wanted {
+        let seen = Seen::new(event);
         let mut wanted = 0u64;
         for (idx, (behaviour, enabled)) in self.behaviours.iter().zip(&self.enabled).enumerate() {
-            if *enabled && behaviour.wants(event) {
+            if *enabled && behaviour.wants_seen(&seen) {
                 wanted |= 1 << idx;
             }
         }
@@ -269,13 +270,14 @@ impl Detector {
                 );
             }
         }
+        let seen = Seen::new(event);
         for (idx, (behaviour, enabled)) in self.behaviours.iter_mut().zip(&self.enabled).enumerate()
         {
             // Switched off since `wants` was asked: skipped all the same.
             if !wanted.has(idx) || !*enabled {
                 continue;
             }
-            for mut alert in behaviour.observe(event, id, time) {
+            for mut alert in behaviour.observe_seen(&seen, id, time) {
                 if alert.entities.is_empty() {
                     alert.entities = Entities::of(event);
                 }

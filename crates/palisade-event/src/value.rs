@@ -17,7 +17,12 @@ impl Text {
     #[must_use]
     pub fn new(raw: impl Into<Box<str>>) -> Self {
         let raw = raw.into();
-        let lower = if raw.chars().any(char::is_uppercase) {
+        // Most log text is ASCII: a byte scan decides there, with no decoding of characters.
+        let lower = if raw.is_ascii() {
+            raw.bytes()
+                .any(|byte| byte.is_ascii_uppercase())
+                .then(|| raw.to_ascii_lowercase().into_boxed_str())
+        } else if raw.chars().any(char::is_uppercase) {
             Some(raw.to_lowercase().into_boxed_str())
         } else {
             None
@@ -157,6 +162,20 @@ impl From<String> for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The ASCII shortcut folds exactly as the general rule does.
+        #[test]
+        fn folding_matches_the_general_rule(raw in "(?s).{0,40}|[ -~]{0,40}") {
+            let general = if raw.chars().any(char::is_uppercase) {
+                raw.to_lowercase()
+            } else {
+                raw.clone()
+            };
+            let text = Text::new(raw.as_str());
+            proptest::prop_assert_eq!(text.lower(), general.as_str());
+        }
+    }
 
     #[test]
     fn text_folds_case_only_when_needed() {

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use super::login::{self, Outcome, SAME_ATTEMPT};
 use super::util::{self, drop_least_recent, non_negative, within};
-use super::{Behaviour, BehaviourMeta};
+use super::{Behaviour, BehaviourMeta, Seen};
 use crate::alert::MAX_ENTITIES;
 use crate::{Alert, EventId, Result, Severity};
 
@@ -187,7 +187,8 @@ impl BruteForce {
     fn followed_source(&self, login: &Login) -> Option<String> {
         let ip = login.source_ip?;
         let local = ip.is_loopback() || ip.is_unspecified();
-        (!local && !self.exempt.contains(&ip)).then(|| ip.to_string())
+        // `source` is the address already written out by `Login::read`.
+        (!local && !self.exempt.contains(&ip)).then(|| login.source.clone()).flatten()
     }
 
     fn success(&mut self, login: &Login, id: EventId, time: Timestamp) -> Vec<Alert> {
@@ -381,8 +382,16 @@ impl Behaviour for BruteForce {
         login::outcome(event).is_some()
     }
 
+    fn wants_seen(&self, seen: &Seen<'_>) -> bool {
+        seen.login().outcome.is_some()
+    }
+
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {
-        let Some(login) = Login::read(event) else { return Vec::new() };
+        self.observe_seen(&Seen::new(event), id, time)
+    }
+
+    fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
+        let Some(login) = Login::of(seen.login()) else { return Vec::new() };
         match login.outcome {
             Outcome::Failure => {
                 self.record_failure(&login, id, time);
@@ -440,19 +449,14 @@ struct Login {
 }
 
 impl Login {
-    fn read(event: &Event) -> Option<Self> {
-        let outcome = login::outcome(event)?;
-        let user = login::user(event);
-        let host = login::host(event);
-        let source_ip = login::source_ip(event);
-        let connection = login::connection(event, host.as_deref());
+    fn of(facts: &login::Facts) -> Option<Self> {
         Some(Self {
-            outcome,
-            user,
-            host,
-            source: source_ip.map(|ip| ip.to_string()),
-            source_ip,
-            connection,
+            outcome: facts.outcome?,
+            user: facts.user.clone(),
+            host: facts.host.clone(),
+            source_ip: facts.source_ip,
+            source: facts.source.clone(),
+            connection: facts.connection,
         })
     }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::login::{self, is_success};
 use super::util::{self, drop_least_recent, non_negative, number, text, within};
-use super::{Behaviour, BehaviourMeta};
+use super::{Behaviour, BehaviourMeta, Seen};
 use crate::{Alert, EventId, Result, Severity};
 
 static META: BehaviourMeta = BehaviourMeta {
@@ -275,6 +275,10 @@ impl Behaviour for ImpossibleTravel {
 
     fn wants(&self, event: &Event) -> bool {
         event.get("source.geo.location.lat").is_some() && is_success(event)
+    }
+
+    fn wants_seen(&self, seen: &Seen<'_>) -> bool {
+        seen.event().get("source.geo.location.lat").is_some() && seen.login().success
     }
 
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {

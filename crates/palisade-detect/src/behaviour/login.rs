@@ -107,6 +107,50 @@ pub fn source_ip(event: &Event) -> Option<IpAddr> {
         .map(|ip| ip.to_canonical())
 }
 
+/// What the login detectors read of one event, read once per event and shared by all of
+/// them through [`super::Seen`]: four detectors each reading the same five fields was a
+/// tenth of the CPU of ingesting authentication events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// As [`outcome`]; `None` for events that are not logins, whose other facts are not read.
+    pub outcome: Option<Outcome>,
+    /// As [`is_success`].
+    pub success: bool,
+    /// As [`user`].
+    pub user: Option<String>,
+    /// As [`host`].
+    pub host: Option<String>,
+    /// As [`source_ip`].
+    pub source_ip: Option<IpAddr>,
+    /// `source_ip` written out.
+    pub source: Option<String>,
+    /// As [`connection`], with [`host`].
+    pub connection: Option<u64>,
+}
+
+impl Facts {
+    /// Reads the facts of `event`.
+    #[must_use]
+    pub fn read(event: &Event) -> Self {
+        let outcome = outcome(event);
+        // A success in the sense of `is_success` is always an outcome: nothing else to read.
+        if outcome.is_none() {
+            return Self::default();
+        }
+        let host = host(event);
+        let source_ip = source_ip(event);
+        Self {
+            outcome,
+            success: is_success(event),
+            user: user(event),
+            connection: connection(event, host.as_deref()),
+            host,
+            source: source_ip.map(|ip| ip.to_string()),
+            source_ip,
+        }
+    }
+}
+
 /// A tag for the connection a login line belongs to: the host (as [`host`] reads it, empty
 /// when there is none) and `process.pid` hashed together, to recognise the second line
 /// that one attempt can log (see [`SAME_ATTEMPT`]). `None` without a finite process id.
@@ -153,6 +197,43 @@ mod tests {
         assert!(tag.is_some());
         assert_ne!(tag, connection(&event, None));
         assert_eq!(connection(&Event::new(), Some("h")), None);
+    }
+
+    #[test]
+    fn facts_are_the_readings_of_each_function() {
+        let events = [
+            Event::from_fields(vec![
+                ("event.category".into(), Value::from("authentication")),
+                ("event.outcome".into(), Value::from("failure")),
+                ("user.name".into(), Value::from("Root")),
+                ("host.name".into(), Value::from("Bastion")),
+                ("source.ip".into(), Value::from("::ffff:203.0.113.9")),
+                ("process.pid".into(), Value::Int(77)),
+            ]),
+            Event::from_fields(vec![
+                ("EventID".into(), Value::Int(4624)),
+                ("TargetUserName".into(), Value::from("svc")),
+                ("IpAddress".into(), Value::from("192.0.2.4")),
+            ]),
+            Event::from_fields(vec![("EventID".into(), Value::Int(4688))]),
+            Event::new(),
+        ];
+        for event in &events {
+            let facts = Facts::read(event);
+            assert_eq!(facts.outcome, outcome(event));
+            assert_eq!(facts.success, is_success(event));
+            if facts.outcome.is_some() {
+                assert_eq!(facts.user, user(event));
+                assert_eq!(facts.host, host(event));
+                assert_eq!(facts.source_ip, source_ip(event));
+                assert_eq!(facts.source, source_ip(event).map(|ip| ip.to_string()));
+                assert_eq!(facts.connection, connection(event, host(event).as_deref()));
+            } else {
+                assert_eq!(facts, Facts::default());
+            }
+        }
+        assert_eq!(Facts::read(&events[0]).source.as_deref(), Some("203.0.113.9"));
+        assert!(Facts::read(&events[1]).success);
     }
 
     #[test]

@@ -68,6 +68,34 @@ impl BehaviourMeta {
     }
 }
 
+/// One event as the detectors see it: the event, and what several of them read from it, read
+/// once (on first use) and shared.
+#[derive(Debug)]
+pub struct Seen<'e> {
+    event: &'e Event,
+    login: std::cell::OnceCell<login::Facts>,
+}
+
+impl<'e> Seen<'e> {
+    /// An event, nothing read from it yet.
+    #[must_use]
+    pub fn new(event: &'e Event) -> Self {
+        Self { event, login: std::cell::OnceCell::new() }
+    }
+
+    /// The event.
+    #[must_use]
+    pub fn event(&self) -> &'e Event {
+        self.event
+    }
+
+    /// Its login facts ([`login::Facts::read`]), read on the first call.
+    #[must_use]
+    pub fn login(&self) -> &login::Facts {
+        self.login.get_or_init(|| login::Facts::read(self.event))
+    }
+}
+
 /// One behaviour detector.
 pub trait Behaviour: Send {
     /// Who it is.
@@ -82,6 +110,18 @@ pub trait Behaviour: Send {
     /// `@timestamp`, or its arrival time when it has none). Returns the alerts it raises now,
     /// usually none. `detected_at` of the alerts is filled in by the caller.
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert>;
+
+    /// [`wants`](Self::wants), for a detector that reads what other detectors read too: the
+    /// default asks `wants` of the event.
+    fn wants_seen(&self, seen: &Seen<'_>) -> bool {
+        self.wants(seen.event())
+    }
+
+    /// [`observe`](Self::observe), with what other detectors read of the event shared; the
+    /// default observes the event.
+    fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
+        self.observe(seen.event(), id, time)
+    }
 
     /// Everything it has learnt, to be saved across restarts.
     fn save(&self) -> serde_json::Value;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::login::{self, is_success};
 use super::util::{self, drop_least_recent, non_negative, number, text, within};
-use super::{Behaviour, BehaviourMeta};
+use super::{Behaviour, BehaviourMeta, Seen};
 use crate::{Alert, EventId, Result, Severity};
 
 static META: BehaviourMeta = BehaviourMeta {
@@ -278,6 +278,12 @@ impl Behaviour for NewGeoLogin {
         (event.get("source.geo.country_iso_code").is_some()
             || event.get("source.as.number").is_some())
             && is_success(event)
+    }
+
+    fn wants_seen(&self, seen: &Seen<'_>) -> bool {
+        (seen.event().get("source.geo.country_iso_code").is_some()
+            || seen.event().get("source.as.number").is_some())
+            && seen.login().success
     }
 
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {

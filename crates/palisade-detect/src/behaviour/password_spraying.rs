@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::login::{self, Outcome, SAME_ATTEMPT};
 use super::util::{self, drop_least_recent, non_negative, within};
-use super::{Behaviour, BehaviourMeta};
+use super::{Behaviour, BehaviourMeta, Seen};
 use crate::alert::{MAX_ENTITIES, MAX_EVIDENCE};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -307,8 +307,16 @@ impl Behaviour for PasswordSpraying {
         login::outcome(event).is_some()
     }
 
+    fn wants_seen(&self, seen: &Seen<'_>) -> bool {
+        seen.login().outcome.is_some()
+    }
+
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {
-        let Some(login) = Login::read(event) else { return Vec::new() };
+        self.observe_seen(&Seen::new(event), id, time)
+    }
+
+    fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
+        let Some(login) = Login::of(seen.login()) else { return Vec::new() };
         if login.source_ip.is_loopback()
             || login.source_ip.is_unspecified()
             || self.exempt.contains(&login.source_ip)
@@ -353,13 +361,15 @@ struct Login {
 }
 
 impl Login {
-    fn read(event: &Event) -> Option<Self> {
-        let outcome = login::outcome(event)?;
-        let user = login::user(event)?;
-        let source_ip = login::source_ip(event)?;
-        let host = login::host(event);
-        let connection = login::connection(event, host.as_deref());
-        Some(Self { outcome, user, host, source: source_ip.to_string(), source_ip, connection })
+    fn of(facts: &login::Facts) -> Option<Self> {
+        Some(Self {
+            outcome: facts.outcome?,
+            user: facts.user.clone()?,
+            source_ip: facts.source_ip?,
+            source: facts.source.clone()?,
+            host: facts.host.clone(),
+            connection: facts.connection,
+        })
     }
 }
 
