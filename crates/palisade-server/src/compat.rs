@@ -57,11 +57,11 @@ pub(crate) async fn elastic_root(caller: Caller) -> Result<Response, ApiError> {
     ))
 }
 
+/// Stores the events of a request that holds an ingest slot ([`admit`]).
 async fn store(app: &Arc<AppState>, events: Vec<Event>) -> Result<(), ApiError> {
     if events.is_empty() {
         return Ok(());
     }
-    let _slot = admit(app)?;
     let pipeline = app.pipeline.clone();
     tokio::task::spawn_blocking(move || pipeline.append(events))
         .await
@@ -322,6 +322,8 @@ pub(crate) async fn hec_event(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Ingest)?;
+    // Admitted before the body is read: a refused request costs no parsing.
+    let _slot = admit(&app)?;
     let metrics = Arc::clone(&app.metrics.http);
     let mut events = Vec::new();
     for document in serde_json::Deserializer::from_slice(&body).into_iter::<serde_json::Value>() {
@@ -374,6 +376,8 @@ pub(crate) async fn hec_raw(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Ingest)?;
+    // Admitted before the body is read: a refused request costs no parsing.
+    let _slot = admit(&app)?;
     let (mut events, _) = parse_lines(&body, true);
     if events.is_empty() {
         return Err(hec_error(5, "no data"));
