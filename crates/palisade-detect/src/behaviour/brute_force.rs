@@ -187,7 +187,7 @@ impl BruteForce {
     fn followed_source(&self, login: &Login) -> Option<String> {
         let ip = login.source_ip?;
         let local = ip.is_loopback() || ip.is_unspecified();
-        // `source` is the address already written out by `Login::read`.
+        // `source` is the address already written out by `login::Facts::read`.
         (!local && !self.exempt.contains(&ip)).then(|| login.source.clone()).flatten()
     }
 

@@ -118,7 +118,8 @@ pub trait Behaviour: Send {
     }
 
     /// [`observe`](Self::observe), with what other detectors read of the event shared; the
-    /// default observes the event.
+    /// default observes the event. The detector runs this one; a detector that overrides it
+    /// makes `observe` call it, so that both give the same answers.
     fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
         self.observe(seen.event(), id, time)
     }
