@@ -44,6 +44,17 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
+def time_report(path):
+    """Peak RSS (MiB) and CPU seconds (user + system) from a `/usr/bin/time -v` report."""
+    text = open(path).read()
+    kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
+    cpu = sum(
+        float(re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text).group(1))
+        for kind in ("User", "System")
+    )
+    return kib / 1024, cpu
+
+
 class Server:
     def __init__(self, palisade, work, config_text="", wrap=()):
         self.work = work
@@ -109,13 +120,8 @@ class Server:
             if argv and argv[0] == self.palisade.encode() and self.data.encode() in argv:
                 os.kill(int(pid), signal.SIGTERM)
         self.process.wait(timeout=120)
-        text = open(self.time_log).read()
-        kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
-        self.cpu = sum(
-            float(re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text).group(1))
-            for kind in ("User", "System")
-        )
-        return kib / 1024
+        rss, self.cpu = time_report(self.time_log)
+        return rss
 
 
 class Rsyslog:
@@ -185,13 +191,8 @@ input(type="imtcp" port="{port}" address="127.0.0.1" ruleset="bench")
         pid = int(open(os.path.join(os.path.dirname(self.output), "rsyslogd.pid")).read())
         os.kill(pid, signal.SIGTERM)
         self.process.wait(timeout=60)
-        text = open(self.time_log).read()
-        kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
-        self.cpu = sum(
-            float(re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text).group(1))
-            for kind in ("User", "System")
-        )
-        return kib / 1024
+        rss, self.cpu = time_report(self.time_log)
+        return rss
 
 
 SYSLOG_TEMPLATES = [

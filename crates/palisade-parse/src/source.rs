@@ -319,8 +319,7 @@ fn json_line(
 /// # Errors
 /// The line is not a JSON object.
 pub fn json_line_events(line: &[u8]) -> Result<Vec<Event>, serde_json::Error> {
-    let marked = JSON_MARKERS.iter().any(|marker| memmem::find(line, marker).is_some());
-    if !marked {
+    if !has_json_marker(line) {
         return crate::format::json_fast::event_from_slice(line).map(|event| vec![event]);
     }
     let document = serde_json::from_slice::<serde_json::Value>(line)?;
@@ -344,11 +343,17 @@ pub fn json_object_event(document: &[u8]) -> Result<Event, serde_json::Error> {
     if document.trim_ascii_start().first() != Some(&b'{') {
         return Err(serde::de::Error::custom("not a JSON object"));
     }
-    if !JSON_MARKERS.iter().any(|marker| memmem::find(document, marker).is_some()) {
+    if !has_json_marker(document) {
         return crate::format::json_fast::event_from_slice(document);
     }
     let value = serde_json::from_slice::<serde_json::Value>(document)?;
     Ok(crate::format::json::event_from_document(&value))
+}
+
+/// True when a JSON document holds a key of a known shape ([`JSON_MARKERS`]): it then takes
+/// the shape-recognising reader instead of the direct one.
+fn has_json_marker(document: &[u8]) -> bool {
+    JSON_MARKERS.iter().any(|marker| memmem::find(document, marker).is_some())
 }
 
 /// The records of a CloudTrail log file as delivered to S3 (`{"Records": [...]}`).

@@ -25,7 +25,7 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::login::{self, Outcome, SAME_ATTEMPT};
+use super::login::{self, Facts, Outcome, SAME_ATTEMPT};
 use super::util::{self, drop_least_recent, non_negative, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::alert::MAX_ENTITIES;
@@ -162,7 +162,7 @@ impl BruteForce {
         if share.is_nan() { 0.8 } else { share.clamp(0.0, 1.0) }
     }
 
-    fn record_failure(&mut self, login: &Login, id: EventId, time: Timestamp) {
+    fn record_failure(&mut self, login: &Facts, id: EventId, time: Timestamp) {
         let window = non_negative(self.config.window);
         let cap = self.history_cap();
         let attempt = Attempt {
@@ -173,7 +173,7 @@ impl BruteForce {
             host: login.host.clone(),
             connection: login.connection,
         };
-        if let Some(key) = login.user_key() {
+        if let Some(key) = user_key(login) {
             let track = self.state.users.entry(key).or_default();
             track.add_failure(attempt.clone(), window, cap);
         }
@@ -184,21 +184,21 @@ impl BruteForce {
         self.forget(time);
     }
 
-    fn followed_source(&self, login: &Login) -> Option<String> {
+    fn followed_source(&self, login: &Facts) -> Option<String> {
         let ip = login.source_ip?;
         let local = ip.is_loopback() || ip.is_unspecified();
-        // `source` is the address already written out by `login::Facts::read`.
+        // `source` is the address already written out by `Facts::read`.
         (!local && !self.exempt.contains(&ip)).then(|| login.source.clone()).flatten()
     }
 
-    fn success(&mut self, login: &Login, id: EventId, time: Timestamp) -> Vec<Alert> {
+    fn success(&mut self, login: &Facts, id: EventId, time: Timestamp) -> Vec<Alert> {
         let window = non_negative(self.config.window);
         let success_within = non_negative(self.config.success_within);
         let cooldown = non_negative(self.config.cooldown);
         let threshold = self.threshold();
         let share = self.failure_share();
 
-        let user_key = login.user_key();
+        let user_key = user_key(login);
         let source_key = self.followed_source(login);
 
         let by_user = user_key.as_ref().and_then(|key| {
@@ -272,7 +272,7 @@ impl BruteForce {
     fn alert(
         &self,
         group: String,
-        login: &Login,
+        login: &Facts,
         id: EventId,
         time: Timestamp,
         run: &[Attempt],
@@ -391,13 +391,14 @@ impl Behaviour for BruteForce {
     }
 
     fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
-        let Some(login) = Login::of(seen.login()) else { return Vec::new() };
+        let login = seen.login();
         match login.outcome {
-            Outcome::Failure => {
-                self.record_failure(&login, id, time);
+            Some(Outcome::Failure) => {
+                self.record_failure(login, id, time);
                 Vec::new()
             }
-            Outcome::Success => self.success(&login, id, time),
+            Some(Outcome::Success) => self.success(login, id, time),
+            None => Vec::new(),
         }
     }
 
@@ -435,35 +436,10 @@ impl Behaviour for BruteForce {
     }
 }
 
-/// What the detector needs from one login event.
-#[derive(Debug)]
-struct Login {
-    outcome: Outcome,
-    /// Lower-cased: Windows account names are case-insensitive, and a guesser's `Admin` and
-    /// `admin` are the same target.
-    user: Option<String>,
-    host: Option<String>,
-    source_ip: Option<IpAddr>,
-    source: Option<String>,
-    connection: Option<u64>,
-}
-
-impl Login {
-    fn of(facts: &login::Facts) -> Option<Self> {
-        Some(Self {
-            outcome: facts.outcome?,
-            user: facts.user.clone(),
-            host: facts.host.clone(),
-            source_ip: facts.source_ip,
-            source: facts.source.clone(),
-            connection: facts.connection,
-        })
-    }
-
-    fn user_key(&self) -> Option<String> {
-        let user = self.user.as_ref()?;
-        Some(format!("{}\u{1f}{user}", self.host.as_deref().unwrap_or("")))
-    }
+/// The key of a login's user on its host, when it names a user.
+fn user_key(login: &Facts) -> Option<String> {
+    let user = login.user.as_ref()?;
+    Some(format!("{}\u{1f}{user}", login.host.as_deref().unwrap_or("")))
 }
 
 #[cfg(test)]
