@@ -52,7 +52,10 @@ impl Harness {
 
     fn feed_at(&mut self, at: i64, now: i64, fields: &[(&str, &str)]) {
         let event = Event::from_fields(
-            fields.iter().map(|(name, value)| ((*name).into(), Value::from(*value))).collect(),
+            fields
+                .iter()
+                .map(|(name, value)| (palisade_event::Str::copy(name), Value::from(*value)))
+                .collect(),
         );
         let id = self.next_id;
         self.next_id += 1;

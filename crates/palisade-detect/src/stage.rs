@@ -400,7 +400,10 @@ correlation:
 
     fn event(fields: &[(&str, &str)], second: i64) -> Event {
         let mut event = Event::from_fields(
-            fields.iter().map(|(name, value)| ((*name).into(), Value::from(*value))).collect(),
+            fields
+                .iter()
+                .map(|(name, value)| (palisade_event::Str::copy(name), Value::from(*value)))
+                .collect(),
         );
         event.set_timestamp(Timestamp::from_second(1_800_000_000 + second).ok());
         event

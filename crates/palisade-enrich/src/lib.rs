@@ -199,7 +199,7 @@ impl Enricher {
         for endpoint in &ENDPOINTS {
             let Some(ip) = event.get(endpoint.ip).and_then(endpoint_ip) else { continue };
             if let Some(class) = address_class(ip) {
-                set_absent(event, endpoint.geo_name, Value::from(class));
+                set_absent(event, endpoint.geo_name, Value::literal(class));
                 continue;
             }
             if let Some(reader) = &self.city {

@@ -2,13 +2,15 @@
 
 use std::borrow::Cow;
 
+use crate::Str;
+
 /// A string value with its lower-case form computed once.
 ///
 /// `lower` is `None` when the original has no upper-case character, which is the common case
 /// for hashes, paths on Linux and most machine-written values, so no second allocation is made.
 #[derive(Debug, Clone)]
 pub struct Text {
-    raw: Box<str>,
+    raw: Str,
     lower: Option<Box<str>>,
 }
 
@@ -16,18 +18,16 @@ impl Text {
     /// Wraps a string and folds its case once.
     #[must_use]
     pub fn new(raw: impl Into<Box<str>>) -> Self {
-        let raw = raw.into();
-        // Most log text is ASCII: a byte scan decides there, with no decoding of characters.
-        let lower = if raw.is_ascii() {
-            raw.bytes()
-                .any(|byte| byte.is_ascii_uppercase())
-                .then(|| raw.to_ascii_lowercase().into_boxed_str())
-        } else if raw.chars().any(char::is_uppercase) {
-            Some(raw.to_lowercase().into_boxed_str())
-        } else {
-            None
-        };
-        Self { raw, lower }
+        let raw: Box<str> = raw.into();
+        let lower = fold(&raw);
+        Self { raw: raw.into(), lower }
+    }
+
+    /// Wraps a literal of the program (a category, an outcome, a severity name): the text is
+    /// not copied.
+    #[must_use]
+    pub fn literal(raw: &'static str) -> Self {
+        Self { raw: Str::literal(raw), lower: fold(raw) }
     }
 
     /// Returns the original string.
@@ -40,6 +40,27 @@ impl Text {
     #[must_use]
     pub fn lower(&self) -> &str {
         self.lower.as_deref().unwrap_or(&self.raw)
+    }
+}
+
+impl From<Str> for Text {
+    fn from(raw: Str) -> Self {
+        let lower = fold(&raw);
+        Self { raw, lower }
+    }
+}
+
+/// The lower-case form of `raw` when it differs from `raw`.
+fn fold(raw: &str) -> Option<Box<str>> {
+    // Most log text is ASCII: a byte scan decides there, with no decoding of characters.
+    if raw.is_ascii() {
+        raw.bytes()
+            .any(|byte| byte.is_ascii_uppercase())
+            .then(|| raw.to_ascii_lowercase().into_boxed_str())
+    } else if raw.chars().any(char::is_uppercase) {
+        Some(raw.to_lowercase().into_boxed_str())
+    } else {
+        None
     }
 }
 
@@ -67,6 +88,12 @@ pub enum Value {
 }
 
 impl Value {
+    /// A string value from a literal of the program, not copied (see [`Text::literal`]).
+    #[must_use]
+    pub fn literal(text: &'static str) -> Self {
+        Value::Str(Text::literal(text))
+    }
+
     /// Returns the value as text when it is a scalar: integers and booleans in their usual
     /// spelling, so that a rule value `4688` matches an event whose EventID is the string
     /// "4688" and the other way round. Null and lists give `None`.

@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Text, Value};
 
 /// Longest name kept (users, hosts, ids, interface names), in bytes.
 pub const MAX_NAME_LEN: usize = 256;
@@ -19,7 +19,7 @@ pub const MAX_TEXT_LEN: usize = 8192;
 /// The fields one parser found for one record.
 #[derive(Debug, Default)]
 pub struct EcsFields {
-    fields: Vec<(Box<str>, Value)>,
+    fields: Vec<(Str, Value)>,
     related_users: Vec<String>,
     related_ips: Vec<String>,
     related_hosts: Vec<String>,
@@ -36,53 +36,53 @@ impl EcsFields {
     /// `event.type` (lists, skipped when empty) and `event.outcome` when known.
     pub fn categorize(
         &mut self,
-        dataset: &str,
-        kind: &str,
-        category: &[&str],
-        types: &[&str],
-        outcome: Option<&str>,
+        dataset: impl Into<Str>,
+        kind: &'static str,
+        category: &[&'static str],
+        types: &[&'static str],
+        outcome: Option<&'static str>,
     ) {
-        self.set("event.dataset", Value::from(dataset));
-        self.set("event.kind", Value::from(kind));
+        self.set("event.dataset", Value::Str(Text::from(dataset.into())));
+        self.set("event.kind", Value::literal(kind));
         if !category.is_empty() {
-            self.set("event.category", list(category.iter().copied()));
+            self.set("event.category", literals(category));
         }
         if !types.is_empty() {
-            self.set("event.type", list(types.iter().copied()));
+            self.set("event.type", literals(types));
         }
         if let Some(outcome) = outcome {
-            self.set("event.outcome", Value::from(outcome));
+            self.set("event.outcome", Value::literal(outcome));
         }
     }
 
     /// Sets a field to a value as it is; for values the parser built itself.
-    pub fn set(&mut self, field: &str, value: Value) {
+    pub fn set(&mut self, field: impl Into<Str>, value: Value) {
         self.fields.push((field.into(), value));
     }
 
     /// Sets a short field (a name, an id, a code), capped at [`MAX_NAME_LEN`]; empty values
     /// are skipped.
-    pub fn name(&mut self, field: &str, value: &str) {
+    pub fn name(&mut self, field: impl Into<Str>, value: &str) {
         if !value.is_empty() {
             self.set(field, Value::from(cap(value, MAX_NAME_LEN)));
         }
     }
 
     /// Sets a free-text field, capped at [`MAX_TEXT_LEN`]; empty values are skipped.
-    pub fn text(&mut self, field: &str, value: &str) {
+    pub fn text(&mut self, field: impl Into<Str>, value: &str) {
         if !value.is_empty() {
             self.set(field, Value::from(cap(value, MAX_TEXT_LEN)));
         }
     }
 
     /// Sets an integer field.
-    pub fn int(&mut self, field: &str, value: i64) {
+    pub fn int(&mut self, field: impl Into<Str>, value: i64) {
         self.set(field, Value::Int(value));
     }
 
     /// Sets an integer field from decimal text (an optional `-` then at most 18 digits);
     /// returns false and sets nothing when the text is not such a number.
-    pub fn int_text(&mut self, field: &str, text: &str) -> bool {
+    pub fn int_text(&mut self, field: impl Into<Str>, text: &str) -> bool {
         match parse_int(text) {
             Some(value) => {
                 self.int(field, value);
@@ -93,12 +93,12 @@ impl EcsFields {
     }
 
     /// Sets a boolean field.
-    pub fn flag(&mut self, field: &str, value: bool) {
+    pub fn flag(&mut self, field: impl Into<Str>, value: bool) {
         self.set(field, Value::Bool(value));
     }
 
     /// Sets a list of short strings (capped like [`EcsFields::name`]); an empty list is skipped.
-    pub fn names<'a>(&mut self, field: &str, values: impl IntoIterator<Item = &'a str>) {
+    pub fn names<'a>(&mut self, field: impl Into<Str>, values: impl IntoIterator<Item = &'a str>) {
         let values: Vec<Value> = values
             .into_iter()
             .filter(|value| !value.is_empty())
@@ -111,7 +111,7 @@ impl EcsFields {
 
     /// Sets an `*.ip` field when `text` is an IP address (IPv4, IPv6, IPv6 with a `%zone`,
     /// which is dropped) and adds it to `related.ip`. Returns false and sets nothing otherwise.
-    pub fn ip(&mut self, field: &str, text: &str) -> bool {
+    pub fn ip(&mut self, field: impl Into<Str>, text: &str) -> bool {
         let Some(ip) = ip_text(text.trim()) else { return false };
         self.name(field, ip);
         push_unique(&mut self.related_ips, ip);
@@ -119,7 +119,7 @@ impl EcsFields {
     }
 
     /// Sets a port field from decimal text; returns false when it is not a port number.
-    pub fn port(&mut self, field: &str, text: &str) -> bool {
+    pub fn port(&mut self, field: impl Into<Str>, text: &str) -> bool {
         match text.parse::<u16>() {
             Ok(port) if is_digits(text) => {
                 self.int(field, i64::from(port));
@@ -131,7 +131,7 @@ impl EcsFields {
 
     /// Sets a user field (`user.name`, `destination.user.name`...) and adds the name to
     /// `related.user`. Empty names and `-` are skipped.
-    pub fn user(&mut self, field: &str, value: &str) {
+    pub fn user(&mut self, field: impl Into<Str>, value: &str) {
         if value.is_empty() || value == "-" {
             return;
         }
@@ -143,7 +143,7 @@ impl EcsFields {
     /// Sets a host-name field (`host.name`, `source.domain`, `dns.question.name`...) when
     /// `value` is a DNS-like name, and adds it to `related.hosts`. Returns false and sets
     /// nothing otherwise.
-    pub fn host(&mut self, field: &str, value: &str) -> bool {
+    pub fn host(&mut self, field: impl Into<Str>, value: &str) -> bool {
         if !is_host_name(value) {
             return false;
         }
@@ -185,9 +185,7 @@ impl EcsFields {
     /// Writes the fields into `event`, replacing fields of the same name, then the `related.*`
     /// lists (merged with any the event already has).
     pub fn apply(self, event: &mut Event) {
-        for (name, value) in self.fields {
-            event.insert(name, value);
-        }
+        event.extend(self.fields);
         for (name, values) in [
             ("related.user", self.related_users),
             ("related.ip", self.related_ips),
@@ -223,6 +221,12 @@ impl EcsFields {
 #[must_use]
 pub fn list<'a>(values: impl Iterator<Item = &'a str>) -> Value {
     Value::List(values.map(Value::from).collect())
+}
+
+/// A list value of literals of the program (categories, types), not copied.
+#[must_use]
+pub fn literals(values: &[&'static str]) -> Value {
+    Value::List(values.iter().map(|value| Value::literal(value)).collect())
 }
 
 fn push_unique(values: &mut Vec<String>, value: &str) {

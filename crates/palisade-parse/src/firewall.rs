@@ -577,7 +577,7 @@ impl<'a> Packet<'a> {
         fields.names("iptables.fragment_flags", self.fragment_flags);
         fields.names("iptables.tcp.flags", self.tcp_flags);
         for (field, value) in &self.options {
-            fields.name(field, value);
+            fields.name(*field, value);
         }
         if let Some(quoted) = self.quoted {
             fields.text("iptables.icmp.original", cap(quoted, MAX_TEXT_LEN));

@@ -32,7 +32,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Value};
 
 use crate::ecs::{EcsFields, MAX_NAME_LEN, MAX_TEXT_LEN, cap};
 
@@ -153,7 +153,7 @@ pub fn parse_line(line: &str) -> Option<Event> {
     if n_pairs == 0 || n_bare > n_pairs {
         return None;
     }
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(tokens.len().min(MAX_PAIRS) + 1);
+    let mut fields: Vec<(Str, Value)> = Vec::with_capacity(tokens.len().min(MAX_PAIRS) + 1);
     let mut n_dropped = 0_i64;
     for token in &tokens {
         let (key, value) = match token {
@@ -165,7 +165,7 @@ pub fn parse_line(line: &str) -> Option<Event> {
             n_dropped += 1;
             continue;
         }
-        fields.push((cap(key, MAX_NAME_LEN).into(), value));
+        fields.push((Str::copy(cap(key, MAX_NAME_LEN)), value));
     }
     let first = |names: &[&str]| {
         tokens.iter().find_map(|token| match token {
@@ -213,7 +213,7 @@ pub fn parse_line(line: &str) -> Option<Event> {
     ecs.apply(&mut mapped);
     for (name, value) in mapped.fields() {
         if event.get(name).is_none() {
-            event.insert(name, value.clone());
+            event.insert(Str::copy(name), value.clone());
         }
     }
     event.insert("event.original", Value::from(line));

@@ -390,7 +390,7 @@ impl Record {
         }
     }
 
-    fn email(&mut self, field: &str, address: &str) {
+    fn email(&mut self, field: &'static str, address: &str) {
         if !address.is_empty() {
             self.fields.name(field, address);
         }

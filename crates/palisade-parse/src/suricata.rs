@@ -30,7 +30,7 @@
 //! Input is attacker-influenced (URLs, host names, user agents, certificate names): nothing
 //! here panics, every walk is linear, and every text is capped.
 
-use palisade_event::{Event, Text, Timestamp, Value};
+use palisade_event::{Event, Str, Text, Timestamp, Value};
 use serde_json::Value as Json;
 
 use crate::ecs::{self, EcsFields};
@@ -826,7 +826,7 @@ fn scalar_text(value: &Json) -> Option<String> {
 
 /// Caps every string value (and every string in a list) at `max` bytes, on a character
 /// boundary.
-pub(crate) fn cap_values(fields: &mut [(Box<str>, Value)], max: usize) {
+pub(crate) fn cap_values(fields: &mut [(Str, Value)], max: usize) {
     fn cap_value(value: &mut Value, max: usize) {
         match value {
             Value::Str(text) if text.as_str().len() > max => {

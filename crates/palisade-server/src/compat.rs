@@ -354,7 +354,7 @@ pub(crate) async fn hec_event(
         if let Some(serde_json::Value::Object(fields)) = object.get("fields") {
             for (name, value) in fields {
                 if let Some(value) = Value::from_json_scalar(value) {
-                    event.insert(name.as_str(), value);
+                    event.insert(name, value);
                 }
             }
         }

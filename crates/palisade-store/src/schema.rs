@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
     StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Value};
 
 /// The event time column.
 pub const TIMESTAMP: &str = "@timestamp";
@@ -436,7 +436,7 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<(u64, Event)> {
         .collect();
     (0..batch.num_rows())
         .map(|row| {
-            let mut fields: Vec<(Box<str>, Value)> = Vec::new();
+            let mut fields: Vec<(Str, Value)> = Vec::new();
             for (name, array) in &strings {
                 let Some(array) = array else { continue };
                 if array.is_null(row) {
@@ -464,7 +464,7 @@ pub fn from_batch(batch: &RecordBatch) -> Vec<(u64, Event)> {
             {
                 for (name, json) in &map {
                     if let Some(value) = json_value(json) {
-                        fields.push((name.as_str().into(), value));
+                        fields.push((Str::copy(name), value));
                     }
                 }
             }

@@ -100,7 +100,7 @@ pub fn decode_event(payload: &[u8]) -> Result<Event, String> {
             }
             other => Value::from_json_scalar(other).unwrap_or(Value::Null),
         };
-        flat.push((name.as_str().into(), value));
+        flat.push((palisade_event::Str::copy(name), value));
     }
     let mut event = Event::from_fields(flat);
     let timestamp = object

@@ -561,7 +561,10 @@ mod tests {
 
     fn event(fields: &[(&str, &str)]) -> Event {
         Event::from_fields(
-            fields.iter().map(|(name, value)| ((*name).into(), Value::from(*value))).collect(),
+            fields
+                .iter()
+                .map(|(name, value)| (palisade_event::Str::copy(name), Value::from(*value)))
+                .collect(),
         )
     }
 

@@ -483,7 +483,7 @@ fn mac_prefix(entry: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use palisade_event::Value;
+    use palisade_event::{Str, Value};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 
@@ -499,7 +499,7 @@ mod tests {
     }
 
     fn lease(action: &str, mac: &str, ip: &str, hostname: Option<&str>) -> Event {
-        let mut fields: Vec<(Box<str>, Value)> = vec![
+        let mut fields: Vec<(Str, Value)> = vec![
             ("event.action".into(), Value::from(action)),
             ("event.category".into(), Value::List(vec![Value::from("network")])),
             ("network.protocol".into(), Value::from("dhcp")),

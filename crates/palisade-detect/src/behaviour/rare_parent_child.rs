@@ -580,7 +580,10 @@ mod tests {
 
     fn event(fields: &[(&str, &str)], event_id: Option<i64>) -> Event {
         let mut event = Event::from_fields(
-            fields.iter().map(|(name, value)| ((*name).into(), Value::from(*value))).collect(),
+            fields
+                .iter()
+                .map(|(name, value)| (palisade_event::Str::copy(name), Value::from(*value)))
+                .collect(),
         );
         if let Some(event_id) = event_id {
             event.insert("EventID", Value::Int(event_id));

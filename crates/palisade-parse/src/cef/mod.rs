@@ -429,8 +429,8 @@ fn map_cef(pairs: &[(String, String)], fields: &mut EcsFields) -> Option<Timesta
 fn host_or_ip(
     fields: &mut EcsFields,
     host: Option<&str>,
-    domain_field: &str,
-    ip_field: &str,
+    domain_field: &'static str,
+    ip_field: &'static str,
     has_ip: bool,
 ) {
     let Some(host) = host else { return };

@@ -426,7 +426,7 @@ fn program_name(raw: &str) -> &str {
 }
 
 /// Sets the categorisation, `event.action` and `network.protocol`.
-fn categorize(fields: &mut EcsFields, dataset: &str, action: &Action, message_type: &str) {
+fn categorize(fields: &mut EcsFields, dataset: &'static str, action: &Action, message_type: &str) {
     fields.categorize(dataset, "event", action.category, action.types, action.outcome);
     fields.name("event.action", action.name);
     fields.name(

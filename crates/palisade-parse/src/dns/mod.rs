@@ -258,7 +258,7 @@ fn is_severity(word: &str) -> bool {
 }
 
 /// Sets the categorisation and `event.action` of `action`.
-fn categorize(fields: &mut EcsFields, dataset: &str, action: &Action) {
+fn categorize(fields: &mut EcsFields, dataset: &'static str, action: &Action) {
     fields.categorize(dataset, "event", action.category, action.types, action.outcome);
     fields.name("event.action", action.name);
     fields.name("network.protocol", "dns");
@@ -266,7 +266,7 @@ fn categorize(fields: &mut EcsFields, dataset: &str, action: &Action) {
 
 /// Sets a DNS name field exactly as written (capped at [`MAX_QNAME_LEN`]) and adds it to
 /// `related.hosts` when it is a plain host name.
-fn dns_name(fields: &mut EcsFields, field: &str, name: &str) {
+fn dns_name(fields: &mut EcsFields, field: &'static str, name: &str) {
     if name.is_empty() {
         return;
     }

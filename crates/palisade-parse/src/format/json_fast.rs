@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use palisade_event::{Event, Text, Timestamp, Value};
+use palisade_event::{Event, Str, Text, Timestamp, Value};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
@@ -29,7 +29,7 @@ pub fn event_from_slice(bytes: &[u8]) -> Result<Event, serde_json::Error> {
 
 #[derive(Default)]
 struct Top {
-    fields: Vec<(Box<str>, Value)>,
+    fields: Vec<(Str, Value)>,
     windows_event: Option<Json>,
     winlog: Option<Json>,
     time: Option<(usize, String)>,
@@ -158,7 +158,7 @@ fn unsigned(value: u64) -> Value {
 /// of objects into repeated names (merged into lists by [`Event::from_fields`]).
 struct FieldSeed<'p, 'f> {
     path: &'p str,
-    fields: &'f mut Vec<(Box<str>, Value)>,
+    fields: &'f mut Vec<(Str, Value)>,
 }
 
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
@@ -177,32 +177,32 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
     }
 
     fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<(), E> {
-        self.fields.push((self.path.into(), Value::Str(Text::new(value))));
+        self.fields.push((Str::copy(self.path), Value::Str(Text::new(value))));
         Ok(())
     }
 
     fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<(), E> {
-        self.fields.push((self.path.into(), Value::Int(value)));
+        self.fields.push((Str::copy(self.path), Value::Int(value)));
         Ok(())
     }
 
     fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<(), E> {
-        self.fields.push((self.path.into(), unsigned(value)));
+        self.fields.push((Str::copy(self.path), unsigned(value)));
         Ok(())
     }
 
     fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<(), E> {
-        self.fields.push((self.path.into(), Value::Float(value)));
+        self.fields.push((Str::copy(self.path), Value::Float(value)));
         Ok(())
     }
 
     fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<(), E> {
-        self.fields.push((self.path.into(), Value::Bool(value)));
+        self.fields.push((Str::copy(self.path), Value::Bool(value)));
         Ok(())
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        self.fields.push((self.path.into(), Value::Null));
+        self.fields.push((Str::copy(self.path), Value::Null));
         Ok(())
     }
 
@@ -233,7 +233,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
             }
         }
         if !nested || !scalars.is_empty() {
-            self.fields.push((self.path.into(), Value::List(scalars)));
+            self.fields.push((Str::copy(self.path), Value::List(scalars)));
         }
         Ok(())
     }

@@ -7,20 +7,20 @@
 //! `<UserData>` by their names. The JSON that the `evtx` crate and `evtx_dump` produce keeps
 //! attributes under `#attributes` and element text under `#text`; both are handled here.
 
-use palisade_event::{Event, Timestamp, Value};
+use palisade_event::{Event, Str, Timestamp, Value};
 use serde_json::Value as Json;
 
 /// Flattens an evtx-crate/evtx_dump JSON record (`{"Event": {...}}`, or the inner object).
 #[must_use]
 pub fn from_evtx_json(record: &Json) -> Event {
     let root = record.get("Event").unwrap_or(record);
-    let mut system_fields: Vec<(Box<str>, Value)> = Vec::with_capacity(24);
+    let mut system_fields: Vec<(Str, Value)> = Vec::with_capacity(24);
     if let Some(system) = root.get("System").and_then(Json::as_object) {
         for (name, value) in system {
             flatten_system(name, value, &mut system_fields);
         }
     }
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(32);
+    let mut fields: Vec<(Str, Value)> = Vec::with_capacity(32);
     if let Some(data) = root.get("EventData") {
         flatten_data(data, &mut fields);
     }
@@ -51,7 +51,7 @@ pub fn from_evtx_json(record: &Json) -> Event {
     event
 }
 
-fn flatten_system(name: &str, value: &Json, fields: &mut Vec<(Box<str>, Value)>) {
+fn flatten_system(name: &str, value: &Json, fields: &mut Vec<(Str, Value)>) {
     match value {
         Json::Object(object) => {
             if let Some(text) = object.get("#text") {
@@ -74,7 +74,7 @@ fn flatten_system(name: &str, value: &Json, fields: &mut Vec<(Box<str>, Value)>)
 
 /// EventData / UserData: named data become fields; unnamed `<Data>` elements (some providers
 /// write them) are kept under `Data`, so keyword rules still see them.
-fn flatten_data(data: &Json, fields: &mut Vec<(Box<str>, Value)>) {
+fn flatten_data(data: &Json, fields: &mut Vec<(Str, Value)>) {
     let Some(object) = data.as_object() else {
         if !data.is_null() {
             push_scalar("Data", data, fields);
@@ -108,16 +108,16 @@ fn flatten_data(data: &Json, fields: &mut Vec<(Box<str>, Value)>) {
     }
 }
 
-fn push_scalar(name: &str, value: &Json, fields: &mut Vec<(Box<str>, Value)>) {
+fn push_scalar(name: &str, value: &Json, fields: &mut Vec<(Str, Value)>) {
     match value {
         Json::Array(items) => {
             let values: Vec<Value> = items.iter().filter_map(Value::from_json_scalar).collect();
-            fields.push((name.into(), Value::List(values)));
+            fields.push((Str::copy(name), Value::List(values)));
         }
         Json::Object(_) => flatten_into(name, value, fields),
         scalar => {
             if let Some(converted) = Value::from_json_scalar(scalar) {
-                fields.push((name.into(), converted));
+                fields.push((Str::copy(name), converted));
             }
         }
     }
@@ -125,7 +125,7 @@ fn push_scalar(name: &str, value: &Json, fields: &mut Vec<(Box<str>, Value)>) {
 
 /// Generic flattening: nested objects become dotted names, arrays of scalars lists, arrays of
 /// objects repeat their dotted names (merged into lists by [`Event::from_fields`]).
-pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Box<str>, Value)>) {
+pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Str, Value)>) {
     match value {
         Json::Object(object) => {
             for (name, child) in object {
@@ -141,13 +141,13 @@ pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Box<str>, Valu
         }
         Json::Array(items) => {
             fields.push((
-                prefix.into(),
+                Str::copy(prefix),
                 Value::List(items.iter().filter_map(Value::from_json_scalar).collect()),
             ));
         }
         scalar => {
             if let Some(converted) = Value::from_json_scalar(scalar) {
-                fields.push((prefix.into(), converted));
+                fields.push((Str::copy(prefix), converted));
             }
         }
     }
@@ -158,7 +158,7 @@ pub fn flatten_into(prefix: &str, value: &Json, fields: &mut Vec<(Box<str>, Valu
 /// fields), and everything else keeps its dotted ECS name.
 #[must_use]
 pub fn from_winlogbeat_json(document: &Json) -> Event {
-    let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(48);
+    let mut fields: Vec<(Str, Value)> = Vec::with_capacity(48);
     if let Some(winlog) = document.get("winlog") {
         winlog_fields(winlog, &mut fields);
     }
@@ -174,7 +174,7 @@ pub fn from_winlogbeat_json(document: &Json) -> Event {
 
 /// Adds the Sigma Windows names for a Winlogbeat `winlog` object (`Channel`, `EventID`, ...,
 /// and the `event_data` / `user_data` fields by their own names).
-pub fn winlog_fields(winlog: &Json, fields: &mut Vec<(Box<str>, Value)>) {
+pub fn winlog_fields(winlog: &Json, fields: &mut Vec<(Str, Value)>) {
     let Some(winlog) = winlog.as_object() else { return };
     for (name, target) in [
         ("channel", "Channel"),

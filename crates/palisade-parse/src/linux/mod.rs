@@ -127,7 +127,7 @@ mod sudo;
 
 use std::net::IpAddr;
 
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Value};
 
 /// Longest user name, host name, tty or id kept, in bytes.
 pub const MAX_NAME_LEN: usize = 256;
@@ -405,36 +405,36 @@ impl Record {
 
     fn apply(self, program: &Program<'_>, pid: Option<u32>, event: &mut Event) {
         let action = self.action;
-        event.insert("event.dataset", Value::from(DATASET));
-        event.insert("event.kind", Value::from("event"));
-        event.insert("event.action", Value::from(action.name));
+        let mut fields: Vec<(Str, Value)> = Vec::with_capacity(self.fields.len() + 12);
+        fields.push(("event.dataset".into(), Value::literal(DATASET)));
+        fields.push(("event.kind".into(), Value::literal("event")));
+        fields.push(("event.action".into(), Value::literal(action.name)));
         if !action.category.is_empty() {
-            event.insert("event.category", list(action.category.iter().copied()));
+            fields.push(("event.category".into(), crate::ecs::literals(action.category)));
         }
         if !action.types.is_empty() {
-            event.insert("event.type", list(action.types.iter().copied()));
+            fields.push(("event.type".into(), crate::ecs::literals(action.types)));
         }
         if let Some(outcome) = action.outcome {
-            event.insert("event.outcome", Value::from(outcome));
+            fields.push(("event.outcome".into(), Value::literal(outcome)));
         }
         if !program.name.is_empty() {
-            event.insert("process.name", Value::from(program.name));
+            fields.push(("process.name".into(), Value::from(program.name)));
         }
         if let Some(pid) = pid {
-            event.insert("process.pid", Value::Int(i64::from(pid)));
+            fields.push(("process.pid".into(), Value::Int(i64::from(pid))));
         }
-        for (name, value) in self.fields {
-            event.insert(name, value);
-        }
+        fields.extend(self.fields.into_iter().map(|(name, value)| (Str::literal(name), value)));
         for (name, values) in [
             ("related.user", self.related_users),
             ("related.ip", self.related_ips),
             ("related.hosts", self.related_hosts),
         ] {
             if !values.is_empty() {
-                event.insert(name, list(values.iter().map(String::as_str)));
+                fields.push((name.into(), list(values.iter().map(String::as_str))));
             }
         }
+        event.extend(fields);
     }
 }
 

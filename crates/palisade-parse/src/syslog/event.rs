@@ -1,6 +1,6 @@
 //! A parsed syslog message as an event with ECS field names.
 
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Value};
 
 use super::{SyslogFormat, SyslogMessage};
 
@@ -30,15 +30,15 @@ impl SyslogMessage {
     #[must_use]
     pub fn into_event(self, original: &str) -> Event {
         let n_params: usize = self.structured_data.iter().map(|element| element.params.len()).sum();
-        let mut fields: Vec<(Box<str>, Value)> = Vec::with_capacity(18 + n_params);
-        let mut push = |name: &str, value: Value| fields.push((name.into(), value));
+        let mut fields: Vec<(Str, Value)> = Vec::with_capacity(18 + n_params);
+        let mut push = |name: &'static str, value: Value| fields.push((name.into(), value));
         if let (Some(facility), Some(severity)) = (self.facility, self.severity) {
             let priority = facility.code() * 8 + severity.code();
             push("log.syslog.priority", Value::Int(i64::from(priority)));
             push("log.syslog.facility.code", Value::Int(i64::from(facility.code())));
-            push("log.syslog.facility.name", Value::from(facility.name()));
+            push("log.syslog.facility.name", Value::literal(facility.name()));
             push("log.syslog.severity.code", Value::Int(i64::from(severity.code())));
-            push("log.syslog.severity.name", Value::from(severity.name()));
+            push("log.syslog.severity.name", Value::literal(severity.name()));
         }
         if let Some(version) = self.version {
             push("log.syslog.version", Value::from(version.to_string()));
@@ -63,12 +63,6 @@ impl SyslogMessage {
         if let Some(msgid) = &self.msgid {
             push("log.syslog.msgid", Value::from(msgid.as_str()));
         }
-        for element in self.structured_data {
-            for (name, value) in element.params {
-                let field = format!("log.syslog.structured_data.{}.{name}", element.id);
-                push(&field, Value::from(value));
-            }
-        }
         if !self.message.is_empty() {
             push("message", Value::from(self.message));
         }
@@ -77,6 +71,12 @@ impl SyslogMessage {
             push("tags", Value::List(vec![Value::from(TAG_UNPARSED)]));
         } else if self.invalid_priority {
             push("tags", Value::List(vec![Value::from(TAG_INVALID_PRIORITY)]));
+        }
+        for element in self.structured_data {
+            for (name, value) in element.params {
+                let field = format!("log.syslog.structured_data.{}.{name}", element.id);
+                fields.push((field.into(), Value::from(value)));
+            }
         }
         let mut event = Event::from_fields(fields);
         event.set_timestamp(self.timestamp);

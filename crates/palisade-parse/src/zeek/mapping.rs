@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use palisade_event::{Event, Timestamp, Value};
+use palisade_event::{Event, Str, Timestamp, Value};
 
 use crate::ecs::{EcsFields, MAX_NAME_LEN, MAX_TEXT_LEN, cap, parse_int};
 
@@ -26,7 +26,7 @@ pub(super) fn build(path: &str, timestamp: Option<Timestamp>, raw: &Event) -> Ev
         "notice" => notice(&record, &dataset, &mut fields),
         "weird" => weird(&record, &dataset, &mut fields),
         _ => {
-            fields.categorize(&dataset, "event", &[], &[], None);
+            fields.categorize(Str::copy(&dataset), "event", &[], &[], None);
             endpoints(&record, &mut fields);
             transport(&record, &mut fields);
         }
@@ -34,11 +34,11 @@ pub(super) fn build(path: &str, timestamp: Option<Timestamp>, raw: &Event) -> Ev
     if let Some(uid) = record.text("uid") {
         fields.name("zeek.session_id", uid);
     }
-    let mut copy: Vec<(Box<str>, Value)> = Vec::with_capacity(raw.len());
+    let mut copy: Vec<(Str, Value)> = Vec::with_capacity(raw.len());
     for (name, value) in raw.fields() {
         // `_path` is the dataset already.
         if name != "_path" {
-            copy.push((format!("zeek.{path}.{name}").into_boxed_str(), capped(value)));
+            copy.push((Str::from(format!("zeek.{path}.{name}")), capped(value)));
         }
     }
     let mut event = Event::from_fields(copy);
@@ -137,7 +137,7 @@ fn capped(value: &Value) -> Value {
     }
 }
 
-fn port(fields: &mut EcsFields, field: &str, value: Option<i64>) {
+fn port(fields: &mut EcsFields, field: &'static str, value: Option<i64>) {
     if let Some(port) = value
         && (0..=65535).contains(&port)
     {
@@ -216,7 +216,7 @@ fn conn(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
     let (types, outcome) = conn_state(record.text("conn_state"));
     // An unanswered UDP flow (S0) is normal (syslog, NetFlow): only TCP has an outcome.
     let tcp = record.text("proto").is_some_and(|proto| proto.eq_ignore_ascii_case("tcp"));
-    fields.categorize(dataset, "event", &["network"], types, outcome.filter(|_| tcp));
+    fields.categorize(Str::copy(dataset), "event", &["network"], types, outcome.filter(|_| tcp));
     endpoints(record, fields);
     transport(record, fields);
     if let Some(uid) = record.text("uid") {
@@ -306,7 +306,7 @@ fn dns(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
     let outcome = record
         .text("rcode_name")
         .map(|rcode| if rcode.eq_ignore_ascii_case("NOERROR") { "success" } else { "failure" });
-    fields.categorize(dataset, "event", &["network"], &["protocol"], outcome);
+    fields.categorize(Str::copy(dataset), "event", &["network"], &["protocol"], outcome);
     endpoints(record, fields);
     transport(record, fields);
     fields.name("network.protocol", "dns");
@@ -381,7 +381,13 @@ fn http(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
         400..=599 => Some("failure"),
         _ => None,
     });
-    fields.categorize(dataset, "event", &["network", "web"], &["access", "protocol"], outcome);
+    fields.categorize(
+        Str::copy(dataset),
+        "event",
+        &["network", "web"],
+        &["access", "protocol"],
+        outcome,
+    );
     endpoints(record, fields);
     fields.name("network.protocol", "http");
     if let Some(method) = record.text("method") {
@@ -534,7 +540,7 @@ fn ssl(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
     let outcome = record
         .flag("established")
         .map(|established| if established { "success" } else { "failure" });
-    fields.categorize(dataset, "event", &["network"], &["protocol"], outcome);
+    fields.categorize(Str::copy(dataset), "event", &["network"], &["protocol"], outcome);
     endpoints(record, fields);
     if let Some((protocol, number)) = record.text("version").and_then(tls_version) {
         fields.name("tls.version", &number);
@@ -593,7 +599,7 @@ fn is_hex(text: &str, len: usize) -> bool {
 }
 
 fn files(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
-    fields.categorize(dataset, "event", &["file"], &["info"], None);
+    fields.categorize(Str::copy(dataset), "event", &["file"], &["info"], None);
     endpoints(record, fields);
     if let Some(fuid) = record.text("fuid") {
         fields.name("event.id", fuid);
@@ -632,7 +638,7 @@ fn files(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
 }
 
 fn notice(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
-    fields.categorize(dataset, "alert", &["intrusion_detection"], &["info"], None);
+    fields.categorize(Str::copy(dataset), "alert", &["intrusion_detection"], &["info"], None);
     transport(record, fields);
     // `src`/`dst` name the hosts the notice is about; the connection's 4-tuple fills in what
     // they leave out, and its ports only where the address is the connection's.
@@ -670,7 +676,7 @@ fn notice(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
 }
 
 fn weird(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
-    fields.categorize(dataset, "event", &["network"], &["info"], None);
+    fields.categorize(Str::copy(dataset), "event", &["network"], &["info"], None);
     endpoints(record, fields);
     if let Some(name) = record.text("name") {
         fields.name("event.action", name);

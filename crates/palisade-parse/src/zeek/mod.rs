@@ -31,7 +31,7 @@ mod tsv;
 
 pub use tsv::{TsvLine, TsvReader};
 
-use palisade_event::{Event, Timestamp, Value};
+use palisade_event::{Event, Str, Timestamp, Value};
 use serde_json::Value as Json;
 
 use crate::ecs::parse_int;
@@ -106,7 +106,7 @@ fn from_json_inner(document: &Json, path: Option<&str>) -> Event {
     if !document.is_object() {
         return crate::format::json::event_from_generic(document);
     }
-    let mut flat: Vec<(Box<str>, Value)> = Vec::with_capacity(32);
+    let mut flat: Vec<(Str, Value)> = Vec::with_capacity(32);
     crate::format::windows::flatten_into("", document, &mut flat);
     flat.retain(|(name, value)| !name.is_empty() && !matches!(value, Value::Null));
     let mut raw = Event::from_fields(flat);

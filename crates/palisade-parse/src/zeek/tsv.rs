@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Value};
 
 use super::{epoch_text, mapping};
 
@@ -115,12 +115,12 @@ impl TsvReader {
         let path = match self.path.as_deref().or(self.path_hint.as_deref()) {
             Some(path) => path.to_owned(),
             None => {
-                let names = self.fields.iter().map(|name| (name.as_str().into(), Value::Null));
+                let names = self.fields.iter().map(|name| (Str::copy(name), Value::Null));
                 super::infer_path(&Event::from_fields(names.collect())).to_owned()
             }
         };
         let typed_columns = self.types.len() == self.fields.len();
-        let mut raw_fields: Vec<(Box<str>, Value)> = Vec::with_capacity(columns.len());
+        let mut raw_fields: Vec<(Str, Value)> = Vec::with_capacity(columns.len());
         let mut ts_text = None;
         for (idx, (name, column)) in self.fields.iter().zip(&columns).enumerate() {
             if name.is_empty() {
@@ -133,7 +133,7 @@ impl TsvReader {
                 ts_text = Some(unescape(column));
             }
             if let Some(value) = self.value(column, ty) {
-                raw_fields.push((name.as_str().into(), value));
+                raw_fields.push((Str::copy(name), value));
             }
         }
         let raw = Event::from_fields(raw_fields);
