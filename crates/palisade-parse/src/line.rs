@@ -30,16 +30,21 @@ pub fn raw_event(line: &str) -> Event {
 pub fn syslog_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Event, bool) {
     let original = String::from_utf8_lossy(bytes);
     let original = original.trim_end_matches(['\n', '\r', '\0']);
-    let message = syslog::parse(original.as_bytes(), ctx);
+    let mut message = syslog::parse(original.as_bytes(), ctx);
     let parsed = message.format != SyslogFormat::Unparsed;
     let program = message.app_name.clone();
     let pid = message.procid.as_deref().and_then(|pid| pid.parse().ok());
-    let text = message.message.clone();
+    // The text is moved, not copied: the event gets it after the program's parser has read
+    // it, unless that parser set `message` itself.
+    let text = std::mem::take(&mut message.message);
     let mut event = message.into_event(original);
     if let Some(program) = program {
         parse_program(&program, pid, &text, &mut event);
     } else {
         crate::cef::parse_program("", pid, &text, &mut event);
+    }
+    if !text.is_empty() && event.get("message").is_none() {
+        event.insert("message", Value::from(text));
     }
     if truncated {
         event.insert("tags", with_tag(event.get("tags"), TAG_TRUNCATED));

@@ -177,9 +177,18 @@ async fn bulk_into(
     let metrics = Arc::clone(&app.metrics.http);
     let pipeline = app.pipeline.clone();
     let (items, errors) = tokio::task::spawn_blocking(move || {
-        let (events, items, errors) = read_bulk(&body, default_index.as_deref(), &metrics)?;
-        if !events.is_empty() {
-            pipeline.append(events)?;
+        let (documents, items, errors) = read_bulk(&body, default_index.as_deref())?;
+        if !documents.is_empty() {
+            // Each document is parsed as the pipeline takes it: parsed, matched and encoded
+            // in one go, while it is in the cache. Counted once for the request.
+            let failed = std::cell::Cell::new(0u64);
+            let events = documents.iter().map(|document| document.event(&items, &failed));
+            let appended = pipeline.append_iter(documents.len(), events);
+            let count = documents.len() as u64;
+            metrics.received.inc_by(count);
+            metrics.parsed.inc_by(count - failed.get());
+            metrics.failed.inc_by(failed.get());
+            appended?;
         }
         Ok::<_, ApiError>((items, errors))
     })
@@ -190,35 +199,75 @@ async fn bulk_into(
     Ok(elastic(Json(answer).into_response()))
 }
 
-/// The events of a bulk body and the answer for each action; an error for a body that is not
-/// a bulk request.
-fn read_bulk(
-    body: &[u8],
+/// One `index` or `create` action's document, not parsed yet.
+struct Document<'b> {
+    source: &'b [u8],
+    /// Its action in the answer, for the index and the id.
+    item: usize,
+}
+
+impl Document<'_> {
+    /// The document as an event, with `event.dataset` (the index, unless the document has
+    /// one) and `event.id`; kept raw and counted in `failed` when it is not a JSON object.
+    fn event(&self, items: &[Answered], failed: &std::cell::Cell<u64>) -> Event {
+        let answered = &items[self.item];
+        let mut event =
+            palisade_parse::source::json_object_event(self.source).unwrap_or_else(|_| {
+                failed.set(failed.get() + 1);
+                raw_event(&String::from_utf8_lossy(self.source))
+            });
+        if event.get("event.dataset").is_none() {
+            event.insert("event.dataset", Value::from(answered.index.as_str()));
+        }
+        event.insert("event.id", Value::from(answered.id.as_str()));
+        event
+    }
+}
+
+/// The metadata of a bulk action line (`{"index": {"_index": ..., "_id": ...}}`); other
+/// keys (routing, pipeline, version) are accepted and ignored.
+#[derive(serde::Deserialize)]
+struct ActionMeta {
+    #[serde(rename = "_index")]
+    index: Option<serde_json::Value>,
+    #[serde(rename = "_id")]
+    id: Option<serde_json::Value>,
+}
+
+/// The documents of a bulk body, not parsed yet, and the answer for each action; an error
+/// for a body that is not a bulk request. Nothing is stored when the body is refused, so the
+/// action lines are all read before any document is.
+fn read_bulk<'b>(
+    body: &'b [u8],
     default_index: Option<&str>,
-    metrics: &crate::metrics::InputMetrics,
-) -> Result<(Vec<Event>, Vec<Answered>, bool), ApiError> {
+) -> Result<(Vec<Document<'b>>, Vec<Answered>, bool), ApiError> {
     let mut lines = body.split(|byte| *byte == b'\n').filter(|line| !line.trim_ascii().is_empty());
-    let mut events = Vec::new();
+    let mut documents = Vec::new();
     let mut items = Vec::new();
     let mut errors = false;
     let mut counter = 0u64;
     let stamp = jiff::Timestamp::now().as_microsecond();
     while let Some(action_line) = lines.next() {
-        let action: serde_json::Value = serde_json::from_slice(action_line).map_err(|error| {
-            ApiError::bad_request(format!("a bulk action line is not JSON: {error}"))
-        })?;
-        let Some((name, meta)) = action.as_object().and_then(|object| object.iter().next()) else {
+        let action: std::collections::BTreeMap<String, ActionMeta> =
+            serde_json::from_slice(action_line).map_err(|error| {
+                ApiError::bad_request(format!(
+                    "a bulk action line must be {{\"index\": {{...}}}}: {error}"
+                ))
+            })?;
+        let Some((name, meta)) = action.into_iter().next() else {
             return Err(ApiError::bad_request("a bulk action line must be {\"index\": {...}}"));
         };
         let index = meta
-            .get("_index")
+            .index
+            .as_ref()
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned)
             .or_else(|| default_index.map(str::to_owned))
             .unwrap_or_else(|| "palisade".to_owned());
         counter += 1;
         let id = meta
-            .get("_id")
+            .id
+            .as_ref()
             .and_then(serde_json::Value::as_str)
             .map_or_else(|| format!("{stamp:x}-{counter}"), str::to_owned);
         match name.as_str() {
@@ -226,22 +275,7 @@ fn read_bulk(
                 let Some(source) = lines.next() else {
                     return Err(ApiError::bad_request("a bulk `index` action has no document"));
                 };
-                metrics.received.inc();
-                let mut event = match palisade_parse::source::json_object_event(source) {
-                    Ok(event) => {
-                        metrics.parsed.inc();
-                        event
-                    }
-                    Err(_) => {
-                        metrics.failed.inc();
-                        raw_event(&String::from_utf8_lossy(source))
-                    }
-                };
-                if event.get("event.dataset").is_none() {
-                    event.insert("event.dataset", Value::from(index.as_str()));
-                }
-                event.insert("event.id", Value::from(id.as_str()));
-                events.push(event);
+                documents.push(Document { source, item: items.len() });
                 let action = if name == "index" { "index" } else { "create" };
                 items.push(Answered { action, index, id, error: None });
             }
@@ -264,7 +298,7 @@ fn read_bulk(
             }
         }
     }
-    Ok((events, items, errors))
+    Ok((documents, items, errors))
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -237,9 +237,9 @@ impl Detection {
     /// Which behaviour detectors want each event. The events that must reach
     /// [`Self::process`] are those with a rule match or a detector that wants them.
     #[must_use]
-    pub fn wanted(&self, events: &[Event]) -> Vec<Wanted> {
+    pub fn wanted<'e>(&self, events: impl IntoIterator<Item = &'e Event>) -> Vec<Wanted> {
         let detector = self.lock();
-        events.iter().map(|event| detector.wants(event)).collect()
+        events.into_iter().map(|event| detector.wants(event)).collect()
     }
 
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts

@@ -3,15 +3,17 @@
 //! framing inside a TLS session, see [`crate::tls`]).
 //!
 //! ```text
-//!  socket ─> frames ─> parse (RFC 5424/3164, then auth-log parsers) ─> Event
-//!        ─> bounded channel ─> batcher ─> pipeline (two appends at a time) ─> store
+//!  socket ─> frames ─> bounded channel ─> batcher
+//!        ─> append task: parse (RFC 5424/3164, then the program's parser) ─> pipeline ─> store
 //! ```
-//! Each socket read is parsed on the connection's own task and travels as one batch, so
-//! connections parse on every core; the batcher merges batches into appends of a few
-//! thousand events and keeps two in flight, so encoding one overlaps with storing the other.
+//! Each socket read travels as one batch of frames; the batcher merges batches into appends
+//! of a few thousand messages and keeps two in flight, each on a blocking thread, so the two
+//! cores parse, detect and encode in parallel while the async workers only read sockets. An
+//! event is built and dropped on the same thread, which the allocator does much more cheaply
+//! than a free from another thread.
 //! The channel is bounded: when storage lags, TCP readers wait on it and stop reading, so the
 //! sender's TCP window closes (backpressure); UDP readers wait too and the kernel's socket
-//! buffer absorbs or drops the overflow, which the kernel counts. Nothing already parsed is
+//! buffer absorbs or drops the overflow, which the kernel counts. Nothing already read is
 //! dropped by us. Every message is stored: a line no parser understands is kept whole and
 //! tagged (`_syslog_unparsed`).
 
@@ -48,23 +50,36 @@ impl Default for SyslogOptions {
     }
 }
 
-/// Events parsed from syslog waiting to be stored, with a bound.
+/// Messages received from syslog and waiting to be parsed and stored, with a bound.
 #[derive(Debug, Clone)]
 pub struct SyslogSink {
-    sender: mpsc::Sender<Vec<Event>>,
+    sender: mpsc::Sender<Received>,
+}
+
+/// The messages of one socket read (or one datagram), as they arrived: parsing waits for the
+/// append task, so an event is built and freed on one thread (cheaper for the allocator
+/// than freeing on another) and the async workers only read sockets.
+#[derive(Debug)]
+struct Received {
+    frames: Vec<syslog::Frame>,
+    peer: Value,
+    /// When they were read: the reference for timestamps without a year or a zone.
+    at: jiff::Timestamp,
+    time_zone: jiff::tz::TimeZone,
+    metrics: Arc<InputMetrics>,
 }
 
 /// Batches waiting for the batcher at most; a batch is one socket read (at most 64 KiB of
-/// input, a few hundred events) or one datagram. With the appends in flight this bounds what
-/// syslog holds in memory besides the store's own bound.
+/// input, a few hundred messages) or one datagram. With the appends in flight this bounds
+/// what syslog holds in memory besides the store's own bound.
 const QUEUE: usize = 32;
-/// Events per append, about.
+/// Messages per append, about.
 const BATCH: usize = 4096;
 /// Appends in flight at once.
 const CONCURRENT_APPENDS: usize = 2;
 
 impl SyslogSink {
-    /// Starts the batcher that appends parsed events to the store.
+    /// Starts the batcher that parses received messages and appends them to the store.
     #[must_use]
     pub fn start(pipeline: Pipeline, metrics: Arc<Metrics>) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
@@ -74,29 +89,63 @@ impl SyslogSink {
 }
 
 async fn batcher(
-    mut receiver: mpsc::Receiver<Vec<Event>>,
+    mut receiver: mpsc::Receiver<Received>,
     pipeline: Pipeline,
     metrics: Arc<Metrics>,
 ) {
     let mut running = tokio::task::JoinSet::new();
-    while let Some(mut events) = receiver.recv().await {
-        while events.len() < BATCH
+    while let Some(first) = receiver.recv().await {
+        let mut count = first.frames.len();
+        let mut batches = vec![first];
+        while count < BATCH
             && let Ok(batch) = receiver.try_recv()
         {
-            events.extend(batch);
+            count += batch.frames.len();
+            batches.push(batch);
         }
         while running.len() >= CONCURRENT_APPENDS {
             if let Some(outcome) = running.join_next().await {
                 count_stored(outcome, &metrics);
             }
         }
-        let count = events.len() as u64;
         let pipeline = pipeline.clone();
-        running.spawn_blocking(move || (count, pipeline.append(events)));
+        running.spawn_blocking(move || {
+            // Parsed as the pipeline takes them, so each event is parsed, matched and
+            // encoded in one go.
+            let failed = vec![std::cell::Cell::new(0u64); batches.len()];
+            let events =
+                batches.iter().zip(&failed).flat_map(|(batch, failed)| parse(batch, failed));
+            let outcome = pipeline.append_iter(count, events);
+            for (batch, failed) in batches.iter().zip(failed) {
+                // Counted once per batch: two threads adding to one counter per event
+                // would pass its cache line back and forth.
+                let (messages, failed) = (batch.frames.len() as u64, failed.get());
+                batch.metrics.parsed.inc_by(messages - failed);
+                batch.metrics.failed.inc_by(failed);
+                batch.metrics.queued.dec_by(i64::try_from(messages).unwrap_or(i64::MAX));
+            }
+            (count as u64, outcome)
+        });
     }
     while let Some(outcome) = running.join_next().await {
         count_stored(outcome, &metrics);
     }
+}
+
+/// The events of one read's messages (RFC 5424/3164, then the program's parser), parsed as
+/// they are taken; those that no parser understood are counted in `failed`.
+fn parse<'b>(
+    batch: &'b Received,
+    failed: &'b std::cell::Cell<u64>,
+) -> impl Iterator<Item = Event> + 'b {
+    let ctx = SyslogContext::new(batch.at, batch.time_zone.clone());
+    batch.frames.iter().map(move |frame| {
+        let (mut event, parsed) =
+            palisade_parse::line::syslog_event(&frame.bytes, &ctx, frame.truncated);
+        event.insert("log.source.address", batch.peer.clone());
+        failed.set(failed.get() + u64::from(!parsed));
+        event
+    })
 }
 
 type AppendOutcome = Result<(u64, palisade_store::Result<(u64, u64)>), tokio::task::JoinError>;
@@ -114,34 +163,34 @@ fn count_stored(outcome: AppendOutcome, metrics: &Metrics) {
     }
 }
 
-/// Parses messages and queues them as one batch, counting them; false once the store side is
-/// gone.
-async fn submit<'a>(
-    messages: impl Iterator<Item = (&'a [u8], bool)>,
+/// Queues one read's messages for parsing and storing, counting them; false once the store
+/// side is gone. Waits while the queue is full: that is the backpressure on the sender.
+async fn submit(
+    frames: Vec<syslog::Frame>,
     peer: &Value,
-    ctx: &SyslogContext,
+    options: &SyslogOptions,
     sink: &SyslogSink,
-    metrics: &InputMetrics,
+    metrics: &Arc<InputMetrics>,
 ) -> bool {
-    let mut events = Vec::new();
-    let mut failed = 0;
-    for (bytes, truncated) in messages {
-        let (mut event, parsed) = palisade_parse::line::syslog_event(bytes, ctx, truncated);
-        event.insert("log.source.address", peer.clone());
-        failed += u64::from(!parsed);
-        events.push(event);
-    }
-    if events.is_empty() {
+    if frames.is_empty() {
         return true;
     }
-    let count = events.len() as u64;
+    let count = frames.len() as u64;
     metrics.received.inc_by(count);
-    metrics.parsed.inc_by(count - failed);
-    metrics.failed.inc_by(failed);
     metrics.queued.inc_by(i64::try_from(count).unwrap_or(i64::MAX));
-    let sent = sink.sender.send(events).await;
-    metrics.queued.dec_by(i64::try_from(count).unwrap_or(i64::MAX));
-    sent.is_ok()
+    let received = Received {
+        frames,
+        peer: peer.clone(),
+        at: jiff::Timestamp::now(),
+        time_zone: options.time_zone.clone(),
+        metrics: Arc::clone(metrics),
+    };
+    if sink.sender.send(received).await.is_ok() {
+        true
+    } else {
+        metrics.queued.dec_by(i64::try_from(count).unwrap_or(i64::MAX));
+        false
+    }
 }
 
 /// Receives datagrams until the task is dropped.
@@ -161,9 +210,9 @@ pub async fn run_udp(
                 continue;
             }
         };
-        let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
         let peer = Value::from(peer.to_string());
-        if !submit(std::iter::once((&buffer[..len], false)), &peer, &ctx, &sink, &metrics).await {
+        let frame = syslog::Frame { bytes: buffer[..len].to_vec(), truncated: false };
+        if !submit(vec![frame], &peer, &options, &sink, &metrics).await {
             return;
         }
     }
@@ -280,17 +329,7 @@ async fn deliver(
     peer: &Value,
     sink: &SyslogSink,
     options: &SyslogOptions,
-    metrics: &InputMetrics,
+    metrics: &Arc<InputMetrics>,
 ) -> bool {
-    let ctx = SyslogContext::new(jiff::Timestamp::now(), options.time_zone.clone());
-    let delivered = submit(
-        frames.iter().map(|frame| (&frame.bytes[..], frame.truncated)),
-        peer,
-        &ctx,
-        sink,
-        metrics,
-    )
-    .await;
-    frames.clear();
-    delivered
+    submit(std::mem::take(frames), peer, options, sink, metrics).await
 }

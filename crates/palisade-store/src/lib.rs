@@ -23,5 +23,5 @@ pub mod wal;
 pub use error::{Error, Result};
 pub use query::{QueryLimits, QueryOutput, QueryStream};
 pub use store::{
-    FsyncPolicy, RetentionLimits, RetentionPolicy, SourceStats, Stats, Store, StoreConfig,
+    Encoder, FsyncPolicy, RetentionLimits, RetentionPolicy, SourceStats, Stats, Store, StoreConfig,
 };

@@ -161,7 +161,7 @@ pub struct Encoded {
 }
 
 /// Column builders for a batch of events.
-struct Columns {
+pub(crate) struct Columns {
     timestamps: TimestampMicrosecondBuilder,
     strings: Vec<StringBuilder>,
     ints: Vec<Int64Builder>,
@@ -174,7 +174,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn with_capacity(rows: usize) -> Self {
+    pub(crate) fn with_capacity(rows: usize) -> Self {
         Self {
             timestamps: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             strings: BYTES_PER_ROW[..STRING_COLUMNS.len()]
@@ -196,7 +196,7 @@ impl Columns {
 
     /// Appends one event as a row: typed columns from one merge over its sorted fields, the
     /// rest as a JSON object in `_source` (keys in alphabetical order).
-    fn push(&mut self, event: &Event, seq: Option<u64>, default_micros: i64) {
+    pub(crate) fn push(&mut self, event: &Event, seq: Option<u64>, default_micros: i64) {
         self.seqs.append_option(seq.map(|seq| i64::try_from(seq).unwrap_or(i64::MAX)));
         let micros = event_micros(event, default_micros);
         self.timestamps.append_value(micros);
@@ -254,7 +254,7 @@ impl Columns {
             strings[ORIGINAL].as_ref().map_or(encoded_bytes, |text| text.len()) as u64;
     }
 
-    fn finish(mut self) -> Encoded {
+    pub(crate) fn finish(mut self) -> Encoded {
         // Small batches say little about the next large one.
         let rows = self.seqs.len();
         if rows >= 64 {

@@ -287,6 +287,44 @@ fn read_state(state: &RwLock<State>) -> std::sync::RwLockReadGuard<'_, State> {
     state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Events turned into the store's columns one at a time, for one append
+/// ([`Store::encoder`], [`Store::append_encoded`]).
+///
+/// A pipeline that parses, enriches and matches each event can encode it in the same step,
+/// while the event is still in the processor's cache, instead of walking the whole batch
+/// again later.
+pub struct Encoder {
+    columns: schema::Columns,
+    default_micros: i64,
+    rows: usize,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Encoder").field("rows", &self.rows).finish_non_exhaustive()
+    }
+}
+
+impl Encoder {
+    /// Adds one event as the next row.
+    pub fn push(&mut self, event: &Event) {
+        self.columns.push(event, None, self.default_micros);
+        self.rows += 1;
+    }
+
+    /// Events added so far.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// True before the first event.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+}
+
 impl Store {
     /// Opens (or creates) a store in `dir`, recovering segments and replaying the log.
     ///
@@ -369,11 +407,34 @@ impl Store {
     /// # Errors
     /// Returns IO errors; on error none of the events is acknowledged.
     pub fn append_events(&self, events: &[Event]) -> Result<(u64, u64)> {
+        let mut encoder = self.encoder(events.len());
+        for event in events {
+            encoder.push(event);
+        }
+        self.append_encoded(encoder)
+    }
+
+    /// An [`Encoder`] for one append of about `capacity` events.
+    #[must_use]
+    pub fn encoder(&self, capacity: usize) -> Encoder {
         // An event without a time of its own gets its arrival, once, so the log, the
         // in-memory table and the segment all agree on it.
-        let encoded = schema::encode(events, jiff::Timestamp::now().as_microsecond());
-        let payload =
-            if events.is_empty() { Vec::new() } else { wal::encode_batch(&encoded.batch)? };
+        Encoder {
+            columns: schema::Columns::with_capacity(capacity),
+            default_micros: jiff::Timestamp::now().as_microsecond(),
+            rows: 0,
+        }
+    }
+
+    /// Appends what `encoder` holds: [`Store::append`] for a caller that turned its events
+    /// into columns itself, one at a time, while they were in its cache.
+    ///
+    /// # Errors
+    /// Returns IO errors; on error none of the events is acknowledged.
+    pub fn append_encoded(&self, encoder: Encoder) -> Result<(u64, u64)> {
+        let rows = encoder.rows;
+        let encoded = encoder.columns.finish();
+        let payload = if rows == 0 { Vec::new() } else { wal::encode_batch(&encoded.batch)? };
         let (ack, wait) = mpsc::sync_channel(1);
         self.send(Request::Append(Box::new(Append { encoded, payload }), ack))?;
         wait.recv().map_err(|_| Error::Internal("the writer stopped".into()))?
