@@ -17,7 +17,7 @@ use palisade_sigma::RuleSet;
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{Alert, AlertKind, Entities, EventId, Severity};
-use crate::behaviour::{Behaviour, Seen};
+use crate::behaviour::{Behaviour, Readings, Seen};
 use crate::correlation::{CorrelationEngine, CorrelationSet, EngineConfig};
 
 /// The indices of the Sigma rules that match each event of `events`.
@@ -211,10 +211,21 @@ impl Detector {
     /// must still reach [`process`](Self::process) when [`Wanted::any`].
     #[must_use]
     pub fn wants(&self, event: &Event) -> Wanted {
+        self.wants_seen(&Seen::new(event))
+    }
+
+    /// [`wants`](Self::wants), also returning what the detectors read of the event, for
+    /// [`process_with`](Self::process_with) to reuse.
+    #[must_use]
+    pub fn wants_keeping(&self, event: &Event) -> (Wanted, Readings) {
         let seen = Seen::new(event);
+        (self.wants_seen(&seen), seen.into_readings())
+    }
+
+    fn wants_seen(&self, seen: &Seen<'_>) -> Wanted {
         let mut wanted = 0u64;
         for (idx, (behaviour, enabled)) in self.behaviours.iter().zip(&self.enabled).enumerate() {
-            if *enabled && behaviour.wants_seen(&seen) {
+            if *enabled && behaviour.wants_seen(seen) {
                 wanted |= 1 << idx;
             }
         }
@@ -227,6 +238,20 @@ impl Detector {
     pub fn process(
         &mut self,
         event: &Event,
+        id: EventId,
+        hits: &[u32],
+        wanted: Wanted,
+        now: Timestamp,
+    ) -> Vec<Alert> {
+        self.process_with(event, Readings::default(), id, hits, wanted, now)
+    }
+
+    /// [`process`](Self::process) with what [`wants_keeping`](Self::wants_keeping) read of
+    /// the event.
+    pub fn process_with(
+        &mut self,
+        event: &Event,
+        readings: Readings,
         id: EventId,
         hits: &[u32],
         wanted: Wanted,
@@ -270,7 +295,7 @@ impl Detector {
                 );
             }
         }
-        let seen = Seen::new(event);
+        let seen = Seen::resume(event, readings);
         for (idx, (behaviour, enabled)) in self.behaviours.iter_mut().zip(&self.enabled).enumerate()
         {
             // Switched off since `wants` was asked: skipped all the same.

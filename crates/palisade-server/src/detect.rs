@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::metrics::DetectMetrics;
 
 use jiff::{SignedDuration, Timestamp};
+use palisade_detect::behaviour::Readings;
 use palisade_detect::correlation::EngineConfig;
 use palisade_detect::stage::{Detector, RuleInfo, Wanted};
 use palisade_detect::{Alert, AlertSink, EventId};
@@ -74,6 +75,8 @@ pub struct Pending {
     pub hits: Vec<u32>,
     /// The behaviour detectors that want it.
     pub wanted: Wanted,
+    /// What they read of it when asked, reused when they see it.
+    pub readings: Readings,
 }
 
 /// Live detection, shared by every input's pipeline.
@@ -237,21 +240,32 @@ impl Detection {
     /// Which behaviour detectors want each event. The events that must reach
     /// [`Self::process`] are those with a rule match or a detector that wants them.
     #[must_use]
-    pub fn wanted<'e>(&self, events: impl IntoIterator<Item = &'e Event>) -> Vec<Wanted> {
+    pub fn wanted<'e>(
+        &self,
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> Vec<(Wanted, Readings)> {
         let detector = self.lock();
-        events.into_iter().map(|event| detector.wants(event)).collect()
+        events.into_iter().map(|event| detector.wants_keeping(event)).collect()
     }
 
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts
     /// for the writer (waits when it is behind). Blocking.
-    pub fn process(&self, events: &[Pending], received: Instant) {
+    pub fn process(&self, events: &mut [Pending], received: Instant) {
         let now = Timestamp::now();
         let alerts: Vec<Alert> = {
             let mut detector = self.lock();
             let alerts = events
-                .iter()
+                .iter_mut()
                 .flat_map(|pending| {
-                    detector.process(&pending.event, pending.id, &pending.hits, pending.wanted, now)
+                    let readings = std::mem::take(&mut pending.readings);
+                    detector.process_with(
+                        &pending.event,
+                        readings,
+                        pending.id,
+                        &pending.hits,
+                        pending.wanted,
+                        now,
+                    )
                 })
                 .collect();
             let stats = detector.correlation_stats();

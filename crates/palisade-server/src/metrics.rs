@@ -16,7 +16,7 @@ pub struct InputMetrics {
     pub parsed: Counter,
     /// Understood by none, stored raw and tagged.
     pub failed: Counter,
-    /// Parsed and waiting to be stored.
+    /// Received and waiting to be stored.
     pub queued: Gauge,
     /// TLS handshakes that failed or timed out (TLS inputs only).
     pub tls_failures: Counter,

@@ -89,10 +89,10 @@ impl Pipeline {
             };
             // One lock per chunk, not per event.
             let wanted = detection.wanted(chunk.iter().map(|(event, _)| event));
-            for ((event, hits), wanted) in chunk.drain(..).zip(wanted) {
+            for ((event, hits), (wanted, readings)) in chunk.drain(..).zip(wanted) {
                 if !hits.is_empty() || wanted.any() {
                     // The index for now; the id once the store has numbered the append.
-                    pending.push(Pending { id: index, event, hits, wanted });
+                    pending.push(Pending { id: index, event, hits, wanted, readings });
                 }
                 index += 1;
             }
@@ -104,7 +104,7 @@ impl Pipeline {
             for event in &mut pending {
                 event.id += first;
             }
-            detection.process(&pending, received);
+            detection.process(&mut pending, received);
         }
         Ok((first, last))
     }

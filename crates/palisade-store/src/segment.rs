@@ -27,6 +27,13 @@ use crate::schema;
 /// pruning skip useful amounts.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
+/// zstd level of a flushed segment: the flush runs beside ingest, and level 1 compresses
+/// about twice as fast as 3. Compaction rewrites runs of 8 flushed segments at
+/// [`COMPACT_ZSTD_LEVEL`], so most data ends up at the smaller size.
+const FLUSH_ZSTD_LEVEL: i32 = 1;
+/// zstd level of a compacted segment.
+const COMPACT_ZSTD_LEVEL: i32 = 3;
+
 /// The file that records how far the log has been flushed.
 const FLUSHED: &str = "FLUSHED";
 
@@ -80,6 +87,7 @@ pub fn write_sorted(
     let mut writer = SegmentWriter::create(
         dir,
         Summary { first_seq, last_seq, raw_bytes, min_micros, max_micros },
+        FLUSH_ZSTD_LEVEL,
     )?;
     writer.write(sorted)?;
     writer.finish()
@@ -105,10 +113,11 @@ struct SegmentWriter {
 }
 
 impl SegmentWriter {
-    fn create(dir: &Path, summary: Summary) -> Result<Self> {
+    fn create(dir: &Path, summary: Summary, zstd_level: i32) -> Result<Self> {
         let mut properties = WriterProperties::builder()
             .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(3).map_err(|error| Error::Internal(error.to_string()))?,
+                ZstdLevel::try_new(zstd_level)
+                    .map_err(|error| Error::Internal(error.to_string()))?,
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)
@@ -329,7 +338,7 @@ pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
         min_micros: inputs.iter().map(|info| info.min_micros).min().unwrap_or(0),
         max_micros: inputs.iter().map(|info| info.max_micros).max().unwrap_or(0),
     };
-    let mut writer = SegmentWriter::create(&dir, summary)?;
+    let mut writer = SegmentWriter::create(&dir, summary, COMPACT_ZSTD_LEVEL)?;
     for info in inputs {
         let file = fs_err::File::open(&info.path).map_err(Error::io("opening", &info.path))?;
         let corrupt = |error: &dyn std::fmt::Display| Error::Corrupt {
