@@ -553,7 +553,7 @@ fn smtpd(message: &str) -> Option<Record> {
         let (pairs, _) = key_values(after.trim_start());
         for (key, value) in pairs {
             if key.len() <= 16 {
-                record.fields.name(&format!("postfix.session.{key}"), value);
+                record.fields.name(format!("postfix.session.{key}"), value);
             }
         }
         return Some(record);

@@ -158,9 +158,9 @@ fn map_common(document: &Json, fields: &mut EcsFields) {
     let mut ip_version = None;
     for (key, prefix) in [("src_ip", "source"), ("dest_ip", "destination")] {
         if let Some(address) = text(document.get(key))
-            && fields.ip(&format!("{prefix}.ip"), address)
+            && fields.ip(format!("{prefix}.ip"), address)
         {
-            fields.name(&format!("{prefix}.address"), address);
+            fields.name(format!("{prefix}.address"), address);
             ip_version.get_or_insert(if address.contains(':') { "ipv6" } else { "ipv4" });
         }
     }
@@ -535,8 +535,8 @@ fn map_tls(tls: &Json, fields: &mut EcsFields, hashes: &mut Vec<String>) {
     for (key, field) in [("notbefore", "not_before"), ("notafter", "not_after")] {
         if let Some(time) = text(tls.get(key)).and_then(parse_utc_time) {
             let time = time.to_string();
-            fields.name(&format!("tls.server.{field}"), &time);
-            fields.name(&format!("tls.server.x509.{field}"), &time);
+            fields.name(format!("tls.server.{field}"), &time);
+            fields.name(format!("tls.server.x509.{field}"), &time);
         }
     }
     for (key, field) in [("ja3", "tls.client.ja3"), ("ja3s", "tls.server.ja3s")] {
@@ -628,8 +628,8 @@ fn map_flow(flow: &Json, fields: &mut EcsFields) {
 fn map_netflow(netflow: &Json, fields: &mut EcsFields) {
     for (key, field) in [("pkts", "packets"), ("bytes", "bytes")] {
         if let Some(count) = int(netflow.get(key)).filter(|count| *count >= 0) {
-            fields.int(&format!("source.{field}"), count);
-            fields.int(&format!("network.{field}"), count);
+            fields.int(format!("source.{field}"), count);
+            fields.int(format!("network.{field}"), count);
         }
     }
     map_flow_times(netflow, fields);
@@ -674,7 +674,7 @@ fn map_fileinfo(info: &Json, fields: &mut EcsFields, hashes: &mut Vec<String>) {
             && hash.bytes().all(|byte| byte.is_ascii_hexdigit())
         {
             let hash = hash.to_ascii_lowercase();
-            fields.name(&format!("file.hash.{key}"), &hash);
+            fields.name(format!("file.hash.{key}"), &hash);
             push_hash(hashes, &hash);
         }
     }

@@ -321,7 +321,7 @@ impl Mapper<'_> {
             && let Some(rest) = key.strip_prefix('a')
         {
             if rest.ends_with("_len") {
-                self.fields.name(&format!("auditd.log.{}", clean_key(key)), pair.raw);
+                self.fields.name(format!("auditd.log.{}", clean_key(key)), pair.raw);
                 return;
             }
             let (index, chunked) = match rest.split_once('[') {
@@ -346,13 +346,13 @@ impl Mapper<'_> {
         let encoded = ENCODED_KEYS.contains(&key);
         let (text, decoded) = value_text(pair, encoded);
         if decoded {
-            self.fields.text(&format!("auditd.log.{}_hex", clean_key(key)), pair.raw);
+            self.fields.text(format!("auditd.log.{}_hex", clean_key(key)), pair.raw);
         }
         let text = text.as_ref();
         let fields = &mut self.fields;
         match key {
             "auid" | "ses" if text == UNSET || text == "-1" => {
-                fields.name(&format!("auditd.log.{key}"), "unset");
+                fields.name(format!("auditd.log.{key}"), "unset");
             }
             "uid" | "auid" | "euid" | "gid" | "egid" if is_digits(text) => {
                 let field = match key {
@@ -469,7 +469,7 @@ impl Mapper<'_> {
                 if self.unknown_keys < record::MAX_PAIRS {
                     self.unknown_keys += 1;
                     let key = clean_key(key).to_ascii_lowercase();
-                    fields.text(&format!("auditd.log.enriched.{key}"), text);
+                    fields.text(format!("auditd.log.enriched.{key}"), text);
                 }
             }
         }

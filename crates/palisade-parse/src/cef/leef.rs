@@ -36,7 +36,7 @@ pub(super) fn parse(text: &str) -> Option<Parsed> {
     fields.name("event.code", &event_id);
     let timestamp = map_leef(&pairs, &mut fields);
     for (key, value) in &pairs {
-        fields.text(&format!("leef.extensions.{key}"), value);
+        fields.text(format!("leef.extensions.{key}"), value);
     }
     labelled_custom_fields(&pairs, "leef.extensions.label", &mut fields);
     Some(Parsed { fields, timestamp })

@@ -196,7 +196,7 @@ fn parse_cef(text: &str) -> Option<Parsed> {
         fields.text("message", &name);
     }
     for (key, value) in &pairs {
-        fields.text(&format!("cef.extensions.{key}"), value);
+        fields.text(format!("cef.extensions.{key}"), value);
     }
     labelled_custom_fields(&pairs, "cef.extensions.label", &mut fields);
     Some(Parsed { fields, timestamp })
@@ -521,7 +521,7 @@ fn labelled_custom_fields(pairs: &[(String, String)], prefix: &str, fields: &mut
             .chars()
             .map(|ch| if ch.is_alphanumeric() || matches!(ch, '_' | '-') { ch } else { '_' })
             .collect();
-        fields.text(&format!("{prefix}.{label}"), value);
+        fields.text(format!("{prefix}.{label}"), value);
     }
 }
 

@@ -531,9 +531,9 @@ fn x509_name(dn: &str, prefix: &str, fields: &mut EcsFields) {
     ] {
         let values =
             parts.iter().filter(|(key, _)| key == attribute).map(|(_, value)| value.as_str());
-        fields.names(&format!("{prefix}.{suffix}"), values);
+        fields.names(format!("{prefix}.{suffix}"), values);
     }
-    fields.name(&format!("{prefix}.distinguished_name"), cap(dn, MAX_NAME_LEN));
+    fields.name(format!("{prefix}.distinguished_name"), cap(dn, MAX_NAME_LEN));
 }
 
 fn ssl(record: &Record<'_>, dataset: &str, fields: &mut EcsFields) {
