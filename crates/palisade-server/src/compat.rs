@@ -57,18 +57,6 @@ pub(crate) async fn elastic_root(caller: Caller) -> Result<Response, ApiError> {
     ))
 }
 
-/// Stores the events of a request that holds an ingest slot ([`admit`]).
-async fn store(app: &Arc<AppState>, events: Vec<Event>) -> Result<(), ApiError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let pipeline = app.pipeline.clone();
-    tokio::task::spawn_blocking(move || pipeline.append(events))
-        .await
-        .map_err(ApiError::internal)??;
-    Ok(())
-}
-
 pub(crate) async fn bulk(
     State(app): State<Arc<AppState>>,
     caller: Caller,
@@ -359,8 +347,25 @@ pub(crate) async fn hec_event(
     // Admitted before the body is read: a refused request costs no parsing.
     let _slot = admit(&app)?;
     let metrics = Arc::clone(&app.metrics.http);
+    let pipeline = app.pipeline.clone();
+    // Parsed and stored off the async workers: a large request is tens of milliseconds of
+    // work.
+    tokio::task::spawn_blocking(move || {
+        let events = hec_events(&body, &metrics)?;
+        pipeline.append(events)?;
+        Ok::<_, ApiError>(())
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(hec_ok())
+}
+
+/// The events of a HEC `/event` body: concatenated JSON objects, each with an `event` (an
+/// object, or a string kept as a raw line), optional indexed `fields` and metadata. An error,
+/// and nothing stored, when an item is not such an object or the body has none.
+fn hec_events(body: &[u8], metrics: &crate::metrics::InputMetrics) -> Result<Vec<Event>, ApiError> {
     let mut events = Vec::new();
-    for document in serde_json::Deserializer::from_slice(&body).into_iter::<serde_json::Value>() {
+    for document in serde_json::Deserializer::from_slice(body).into_iter::<serde_json::Value>() {
         let document =
             document.map_err(|error| hec_error(6, &format!("invalid data format: {error}")))?;
         let Some(object) = document.as_object() else {
@@ -398,8 +403,7 @@ pub(crate) async fn hec_event(
     if events.is_empty() {
         return Err(hec_error(5, "no data"));
     }
-    store(&app, events).await?;
-    Ok(hec_ok())
+    Ok(events)
 }
 
 /// `POST /services/collector/raw`: lines, with metadata in the query string.
@@ -412,28 +416,35 @@ pub(crate) async fn hec_raw(
     caller.require(Permission::Ingest)?;
     // Admitted before the body is read: a refused request costs no parsing.
     let _slot = admit(&app)?;
-    let (mut events, _) = parse_lines(&body, true);
-    if events.is_empty() {
-        return Err(hec_error(5, "no data"));
-    }
-    let metrics = &app.metrics.http;
-    metrics.received.inc_by(events.len() as u64);
-    metrics.failed.inc_by(events.len() as u64);
+    let metrics = Arc::clone(&app.metrics.http);
+    let pipeline = app.pipeline.clone();
     let mut meta = serde_json::Map::new();
     for (key, value) in [
-        ("sourcetype", &params.sourcetype),
-        ("source", &params.source),
-        ("host", &params.host),
-        ("index", &params.index),
+        ("sourcetype", params.sourcetype),
+        ("source", params.source),
+        ("host", params.host),
+        ("index", params.index),
     ] {
         if let Some(value) = value {
-            meta.insert(key.to_owned(), value.clone().into());
+            meta.insert(key.to_owned(), value.into());
         }
     }
-    for event in &mut events {
-        hec_metadata(event, &meta);
-    }
-    store(&app, events).await?;
+    // Split and stored off the async workers, like `/event`.
+    tokio::task::spawn_blocking(move || {
+        let (mut events, _) = parse_lines(&body, true);
+        if events.is_empty() {
+            return Err(hec_error(5, "no data"));
+        }
+        metrics.received.inc_by(events.len() as u64);
+        metrics.failed.inc_by(events.len() as u64);
+        for event in &mut events {
+            hec_metadata(event, &meta);
+        }
+        pipeline.append(events)?;
+        Ok(())
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(hec_ok())
 }
 
