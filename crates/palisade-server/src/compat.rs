@@ -344,7 +344,7 @@ pub(crate) async fn hec_event(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Ingest)?;
-    // Admitted before the body is read: a refused request costs no parsing.
+    // Admitted before the body is parsed: a refused request costs no parsing.
     let _slot = admit(&app)?;
     let metrics = Arc::clone(&app.metrics.http);
     let pipeline = app.pipeline.clone();
@@ -414,7 +414,7 @@ pub(crate) async fn hec_raw(
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(Permission::Ingest)?;
-    // Admitted before the body is read: a refused request costs no parsing.
+    // Admitted before the body is parsed: a refused request costs no parsing.
     let _slot = admit(&app)?;
     let metrics = Arc::clone(&app.metrics.http);
     let pipeline = app.pipeline.clone();

@@ -237,8 +237,9 @@ impl Detection {
         self.lock().rules()
     }
 
-    /// Which behaviour detectors want each event. The events that must reach
-    /// [`Self::process`] are those with a rule match or a detector that wants them.
+    /// Which behaviour detectors want each event, with what they read of it (for
+    /// [`Self::process`] to reuse). The events that must reach [`Self::process`] are those
+    /// with a rule match or a detector that wants them.
     #[must_use]
     pub fn wanted<'e>(
         &self,
@@ -250,17 +251,17 @@ impl Detection {
 
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts
     /// for the writer (waits when it is behind). Blocking.
-    pub fn process(&self, events: &mut [Pending], received: Instant) {
+    pub fn process(&self, events: Vec<Pending>, received: Instant) {
         let now = Timestamp::now();
+        let examined = events.len() as u64;
         let alerts: Vec<Alert> = {
             let mut detector = self.lock();
             let alerts = events
-                .iter_mut()
+                .into_iter()
                 .flat_map(|pending| {
-                    let readings = std::mem::take(&mut pending.readings);
                     detector.process_with(
                         &pending.event,
-                        readings,
+                        pending.readings,
                         pending.id,
                         &pending.hits,
                         pending.wanted,
@@ -272,7 +273,7 @@ impl Detection {
             self.metrics.late.set(i64::try_from(stats.late).unwrap_or(i64::MAX));
             alerts
         };
-        self.metrics.examined.inc_by(events.len() as u64);
+        self.metrics.examined.inc_by(examined);
         self.send(alerts, received);
     }
 

@@ -104,7 +104,7 @@ impl Pipeline {
             for event in &mut pending {
                 event.id += first;
             }
-            detection.process(&mut pending, received);
+            detection.process(pending, received);
         }
         Ok((first, last))
     }

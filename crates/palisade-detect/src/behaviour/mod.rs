@@ -73,14 +73,14 @@ impl BehaviourMeta {
 #[derive(Debug)]
 pub struct Seen<'e> {
     event: &'e Event,
-    login: std::cell::OnceCell<login::Facts>,
+    readings: Readings,
 }
 
 impl<'e> Seen<'e> {
     /// An event, nothing read from it yet.
     #[must_use]
     pub fn new(event: &'e Event) -> Self {
-        Self { event, login: std::cell::OnceCell::new() }
+        Self { event, readings: Readings::default() }
     }
 
     /// The event.
@@ -92,13 +92,13 @@ impl<'e> Seen<'e> {
     /// Its login facts ([`login::Facts::read`]), read on the first call.
     #[must_use]
     pub fn login(&self) -> &login::Facts {
-        self.login.get_or_init(|| login::Facts::read(self.event))
+        self.readings.login.get_or_init(|| login::Facts::read(self.event))
     }
 
     /// The event again, with what was read of it before ([`Seen::into_readings`]).
     #[must_use]
     pub fn resume(event: &'e Event, readings: Readings) -> Self {
-        Self { event, login: readings.login }
+        Self { event, readings }
     }
 
     /// What was read of the event, kept for when it is seen again: the server asks the
@@ -106,7 +106,7 @@ impl<'e> Seen<'e> {
     /// and reading a login's facts twice was a tenth of the CPU of ingesting logins.
     #[must_use]
     pub fn into_readings(self) -> Readings {
-        Readings { login: self.login }
+        self.readings
     }
 }
 

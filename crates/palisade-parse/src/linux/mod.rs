@@ -431,15 +431,11 @@ impl Record {
             ("related.hosts", self.related_hosts),
         ] {
             if !values.is_empty() {
-                fields.push((name.into(), list(values.iter().map(String::as_str))));
+                fields.push((name.into(), crate::ecs::list(values.iter().map(String::as_str))));
             }
         }
         event.extend(fields);
     }
-}
-
-fn list<'a>(values: impl Iterator<Item = &'a str>) -> Value {
-    Value::List(values.map(Value::from).collect())
 }
 
 fn push_unique(values: &mut Vec<String>, value: &str) {
