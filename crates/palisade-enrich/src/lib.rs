@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use maxminddb::Reader;
-use palisade_event::{Event, Value};
+use palisade_event::{Event, Str, Value};
 use serde::Deserialize;
 
 /// Where the databases are.
@@ -194,43 +194,41 @@ impl Enricher {
         self.city.is_some() || self.asn.is_some()
     }
 
-    /// Enriches every endpoint of `event` that has an IP address.
+    /// Enriches every endpoint of `event` that has an IP address. Fields the event already
+    /// has are kept; the new ones are merged into it at once.
     pub fn enrich(&self, event: &mut Event) {
+        let mut added = Added { event, fields: Vec::new() };
         for endpoint in &ENDPOINTS {
-            let Some(ip) = event.get(endpoint.ip).and_then(endpoint_ip) else { continue };
+            let Some(ip) = added.event.get(endpoint.ip).and_then(endpoint_ip) else { continue };
             if let Some(class) = address_class(ip) {
-                set_absent(event, endpoint.geo_name, Value::literal(class));
+                added.set(endpoint.geo_name, Value::literal(class));
                 continue;
             }
             if let Some(reader) = &self.city {
-                self.add_city(reader, ip, endpoint, event);
+                Self::add_city(reader, ip, endpoint, &mut added);
             }
             if let Some(reader) = &self.asn
                 && let Ok(result) = reader.lookup(ip)
                 && let Ok(Some(record)) = result.decode::<AsnRecord<'_>>()
             {
                 if let Some(number) = record.autonomous_system_number {
-                    set_absent(event, endpoint.as_number, Value::Int(i64::from(number)));
+                    added.set(endpoint.as_number, Value::Int(i64::from(number)));
                 }
                 if let Some(name) = record.autonomous_system_organization {
-                    set_absent(event, endpoint.as_organization, Value::from(name));
+                    added.set(endpoint.as_organization, Value::from(name));
                 }
             }
         }
+        let Added { event, fields } = added;
+        event.extend(fields);
     }
 
-    fn add_city(
-        &self,
-        reader: &Reader<Vec<u8>>,
-        ip: IpAddr,
-        endpoint: &Endpoint,
-        event: &mut Event,
-    ) {
+    fn add_city(reader: &Reader<Vec<u8>>, ip: IpAddr, endpoint: &Endpoint, added: &mut Added<'_>) {
         let Ok(result) = reader.lookup(ip) else { return };
         let Ok(Some(record)) = result.decode::<CityRecord<'_>>() else { return };
         let mut text = |field: &'static str, value: Option<&str>| {
             if let Some(value) = value.filter(|value| !value.is_empty()) {
-                set_absent(event, field, Value::from(value));
+                added.set(field, Value::from(value));
             }
         };
         if let Some(continent) = &record.continent {
@@ -260,9 +258,26 @@ impl Enricher {
         if let Some(location) = &record.location {
             text(endpoint.timezone, location.time_zone);
             if let (Some(lat), Some(lon)) = (location.latitude, location.longitude) {
-                set_absent(event, endpoint.lat, Value::Float(lat));
-                set_absent(event, endpoint.lon, Value::Float(lon));
+                added.set(endpoint.lat, Value::Float(lat));
+                added.set(endpoint.lon, Value::Float(lon));
             }
+        }
+    }
+}
+
+/// The fields enrichment adds to one event, gathered so they are merged into it in one pass
+/// ([`Event::extend`]) instead of one shifting insert each.
+struct Added<'a> {
+    event: &'a mut Event,
+    fields: Vec<(Str, Value)>,
+}
+
+impl Added<'_> {
+    /// Adds a field unless the event already has it: a source's own value wins. Each
+    /// endpoint's field names are distinct, so no name is gathered twice.
+    fn set(&mut self, field: &'static str, value: Value) {
+        if self.event.get(field).is_none() {
+            self.fields.push((field.into(), value));
         }
     }
 }
@@ -284,12 +299,6 @@ fn open_database(
         return Err(Error::WrongType { path: path.to_path_buf(), found, expected });
     }
     Ok(Some(reader))
-}
-
-fn set_absent(event: &mut Event, field: &'static str, value: Value) {
-    if event.get(field).is_none() {
-        event.insert(field, value);
-    }
 }
 
 /// The address in an `*.ip` field: text (an IPv6 zone dropped), or the first of a list.

@@ -18,6 +18,10 @@ pub use jiff::Timestamp;
 pub use str::Str;
 pub use value::{Text, Value};
 
+/// Room left in a built event's field arrays for the few fields added after parsing (the
+/// message, enrichment, tags), so that those inserts do not reallocate both arrays.
+const SPARE_FIELDS: usize = 4;
+
 /// One normalized event: its fields and its time when the source gave one.
 ///
 /// Fields are kept sorted by a 64-bit key of each name (its length, then its first seven
@@ -51,8 +55,8 @@ impl Event {
         if !keyed.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
             keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
         }
-        let mut merged: Vec<(Str, Value)> = Vec::with_capacity(keyed.len());
-        let mut keys: Vec<u64> = Vec::with_capacity(keyed.len());
+        let mut merged: Vec<(Str, Value)> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
+        let mut keys: Vec<u64> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
         for (key, name, value) in keyed {
             match merged.last_mut() {
                 Some((last_name, last_value)) if *last_name == name => last_value.push(value),
@@ -121,8 +125,8 @@ impl Event {
             .map(|(key, (name, value))| (key, name, value))
             .peekable();
         let mut new = added.into_iter().peekable();
-        let mut keys = Vec::with_capacity(total);
-        let mut merged: Vec<(Str, Value)> = Vec::with_capacity(total);
+        let mut keys = Vec::with_capacity(total + SPARE_FIELDS);
+        let mut merged: Vec<(Str, Value)> = Vec::with_capacity(total + SPARE_FIELDS);
         loop {
             let take_new = match (old.peek(), new.peek()) {
                 (None, None) => break,

@@ -194,6 +194,11 @@ impl EcsFields {
             if values.is_empty() {
                 continue;
             }
+            if event.get(name).is_none() {
+                // The usual case: the names found are moved in, not copied again.
+                event.insert(name, Value::List(values.into_iter().map(Value::from).collect()));
+                continue;
+            }
             let mut merged: Vec<String> = match event.get(name) {
                 Some(Value::List(items)) => {
                     items.iter().filter_map(|item| item.to_text().map(|t| t.into_owned())).collect()

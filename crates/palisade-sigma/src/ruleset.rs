@@ -650,11 +650,12 @@ impl RuleSet {
                 Value::Str(text) => scan(text.lower()),
                 Value::List(items) => items.iter().for_each(|item| visit(item, scan)),
                 Value::Null => {}
-                other => {
-                    if let Some(text) = other.to_text() {
-                        scan(&text.to_lowercase());
-                    }
-                }
+                // Numbers and booleans in the spelling `Value::to_text` gives them, without a
+                // string allocated per field and event: only a float's `NaN` or `inf` has
+                // letters whose case needs folding.
+                Value::Int(int) => scan(itoa::Buffer::new().format(*int)),
+                Value::Bool(flag) => scan(if *flag { "true" } else { "false" }),
+                Value::Float(float) => scan(&float.to_string().to_lowercase()),
             }
         }
         for (_, value) in event.fields() {

@@ -72,6 +72,12 @@ pub const BLOOM_COLUMNS: &[&str] = &[
     "process.name",
 ];
 
+/// Columns of long text that is nearly unique per event: the whole line, the rest of the
+/// event as JSON. A Parquet dictionary over them fills up after a few thousand rows and then
+/// falls back to plain pages, so building it is wasted work; min/max statistics of such text
+/// prune nothing. Both are turned off for these columns (zstd still compresses their pages).
+pub const UNIQUE_TEXT_COLUMNS: &[&str] = &["event.original", SOURCE];
+
 /// Returns the schema of the `events` table.
 #[must_use]
 pub fn schema() -> SchemaRef {

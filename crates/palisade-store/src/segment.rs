@@ -10,14 +10,23 @@
 //! under a temporary name, fsynced, then renamed, so no partial file ever has a real name.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::{
+    ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata,
+};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::metadata::KeyValue;
+use datafusion::parquet::bloom_filter::Sbbf;
+use datafusion::parquet::column::writer::ColumnCloseResult;
+use datafusion::parquet::errors::ParquetError;
+use datafusion::parquet::file::metadata::{
+    KeyValue, PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader,
+};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use datafusion::parquet::file::writer::SerializedFileWriter;
 use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
@@ -103,6 +112,18 @@ struct Summary {
     max_micros: i64,
 }
 
+impl Summary {
+    /// The footer entries [`read_info`] reads back.
+    fn key_values(&self) -> Vec<KeyValue> {
+        vec![
+            KeyValue::new("palisade.format".into(), "1".to_owned()),
+            KeyValue::new("palisade.raw_bytes".into(), self.raw_bytes.to_string()),
+            KeyValue::new("palisade.min_micros".into(), self.min_micros.to_string()),
+            KeyValue::new("palisade.max_micros".into(), self.max_micros.to_string()),
+        ]
+    }
+}
+
 /// A segment being written batch by batch under a temporary name; memory stays at about one
 /// row group whatever the segment's size.
 struct SegmentWriter {
@@ -121,22 +142,20 @@ impl SegmentWriter {
             ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_statistics_enabled(EnabledStatistics::Page)
-            .set_key_value_metadata(Some(vec![
-                KeyValue::new("palisade.format".into(), "1".to_owned()),
-                KeyValue::new("palisade.raw_bytes".into(), summary.raw_bytes.to_string()),
-                KeyValue::new("palisade.min_micros".into(), summary.min_micros.to_string()),
-                KeyValue::new("palisade.max_micros".into(), summary.max_micros.to_string()),
-            ]));
+            .set_key_value_metadata(Some(summary.key_values()));
         for column in schema::BLOOM_COLUMNS {
             properties = properties.set_column_bloom_filter_enabled(
                 ColumnPath::from(vec![(*column).to_owned()]),
                 true,
             );
         }
-        fs_err::create_dir_all(dir).map_err(Error::io("creating", dir))?;
-        let name = format!("seg-{:020}-{:020}.parquet", summary.first_seq, summary.last_seq);
-        let final_path = dir.join(&name);
-        let temp_path = dir.join(format!(".{name}.tmp"));
+        for column in schema::UNIQUE_TEXT_COLUMNS {
+            let path = ColumnPath::from(vec![(*column).to_owned()]);
+            properties = properties
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_statistics_enabled(path, EnabledStatistics::None);
+        }
+        let (temp_path, final_path) = segment_paths(dir, &summary)?;
         let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
         let writer =
             ArrowWriter::try_new(file.into_parts().0, schema::schema(), Some(properties.build()))
@@ -151,13 +170,30 @@ impl SegmentWriter {
     /// Closes the file, fsyncs it and gives it its real name.
     fn finish(self) -> Result<SegmentInfo> {
         let file = self.writer.into_inner().map_err(|error| Error::Internal(error.to_string()))?;
-        file.sync_all().map_err(Error::io("syncing", &self.temp_path))?;
-        drop(file);
-        fs_err::rename(&self.temp_path, &self.final_path)
-            .map_err(Error::io("renaming", &self.temp_path))?;
-        crate::wal::sync_dir(&self.dir)?;
-        read_info(&self.final_path)
+        publish(file, &self.temp_path, &self.final_path, &self.dir)
     }
+}
+
+/// The temporary and the final path of a segment (creating its directory): it is written
+/// under the first and renamed to the second once complete.
+fn segment_paths(dir: &Path, summary: &Summary) -> Result<(PathBuf, PathBuf)> {
+    fs_err::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+    let name = format!("seg-{:020}-{:020}.parquet", summary.first_seq, summary.last_seq);
+    Ok((dir.join(format!(".{name}.tmp")), dir.join(name)))
+}
+
+/// Fsyncs a written segment, gives it its real name and reads back its summary.
+fn publish(
+    file: std::fs::File,
+    temp_path: &Path,
+    final_path: &Path,
+    dir: &Path,
+) -> Result<SegmentInfo> {
+    file.sync_all().map_err(Error::io("syncing", temp_path))?;
+    drop(file);
+    fs_err::rename(temp_path, final_path).map_err(Error::io("renaming", temp_path))?;
+    crate::wal::sync_dir(dir)?;
+    read_info(final_path)
 }
 
 /// Reads a segment's summary from its name and footer.
@@ -317,12 +353,22 @@ pub fn recover(root: &Path) -> Result<(Vec<SegmentInfo>, u64)> {
     Ok((kept, flushed))
 }
 
-/// Merges consecutive segments of one source into one new file covering their whole range,
-/// streaming row groups from the inputs in order: memory stays at about one row group. Each
-/// input is time-sorted, so each row group is too, and consecutive flushes cover mostly
+/// Row groups at least this large are copied by compaction as they are, not decoded and
+/// encoded again: they are already big enough for fast scans.
+const COPY_ROW_GROUP_ROWS: i64 = (ROW_GROUP_ROWS / 4) as i64;
+
+/// Merges consecutive segments of one source into one new file covering their whole range.
+/// Each input is time-sorted, so each row group is too, and consecutive flushes cover mostly
 /// consecutive times, which keeps time pruning effective. The caller deletes the inputs once
 /// no query reads them; a crash before that leaves both, which [`recover`] resolves in favour
 /// of the merged file.
+///
+/// Small row groups (fresh flushes, one per source) are decoded and encoded again into full
+/// ones at the compacted zstd level, streaming: memory stays at about one row group. Once
+/// every input's row groups are large (the inputs are themselves compactions), their
+/// encoded column chunks are copied byte for byte with their bloom filters and page
+/// indexes ([`copy_row_groups`]): without that, each later merge of a long-running store
+/// would spend as much CPU as ingest did, to rewrite the same bytes.
 ///
 /// # Errors
 /// Returns IO and encoding errors; the inputs are untouched.
@@ -338,23 +384,94 @@ pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
         min_micros: inputs.iter().map(|info| info.min_micros).min().unwrap_or(0),
         max_micros: inputs.iter().map(|info| info.max_micros).max().unwrap_or(0),
     };
+    let opened = inputs.iter().map(open_for_copy).collect::<Result<Vec<_>>>()?;
+    if copyable(&opened)? {
+        return copy_row_groups(&dir, summary, &opened);
+    }
     let mut writer = SegmentWriter::create(&dir, summary, COMPACT_ZSTD_LEVEL)?;
-    for info in inputs {
-        let file = fs_err::File::open(&info.path).map_err(Error::io("opening", &info.path))?;
-        let corrupt = |error: &dyn std::fmt::Display| Error::Corrupt {
-            path: info.path.clone(),
-            message: error.to_string(),
-        };
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file.into_parts().0)
-            .map_err(|error| corrupt(&error))?
+    for (info, (file, _)) in inputs.iter().zip(opened) {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|error| corrupt(&info.path, &error))?
             .with_batch_size(ROW_GROUP_ROWS)
             .build()
-            .map_err(|error| corrupt(&error))?;
+            .map_err(|error| corrupt(&info.path, &error))?;
         for batch in reader {
-            writer.write(&batch.map_err(|error| corrupt(&error))?)?;
+            writer.write(&batch.map_err(|error| corrupt(&info.path, &error))?)?;
         }
     }
     writer.finish()
+}
+
+fn corrupt(path: &Path, error: &dyn std::fmt::Display) -> Error {
+    Error::Corrupt { path: path.to_owned(), message: error.to_string() }
+}
+
+/// An input of a compaction: its file and its footer with the page indexes.
+fn open_for_copy(info: &SegmentInfo) -> Result<(std::fs::File, ParquetMetaData)> {
+    let file = fs_err::File::open(&info.path).map_err(Error::io("opening", &info.path))?;
+    let file = file.into_parts().0;
+    let metadata = ParquetMetaDataReader::new()
+        .with_page_index_policy(PageIndexPolicy::Optional)
+        .parse_and_finish(&file)
+        .map_err(|error| corrupt(&info.path, &error))?;
+    Ok((file, metadata))
+}
+
+/// True when the inputs can be merged by copying their column chunks: every input has the
+/// current schema (an older segment, without a newer column, is rewritten instead) and
+/// only large row groups.
+fn copyable(opened: &[(std::fs::File, ParquetMetaData)]) -> Result<bool> {
+    let current = ArrowSchemaConverter::new()
+        .convert(&schema::schema())
+        .map_err(|error| Error::Internal(error.to_string()))?;
+    Ok(opened.iter().all(|(_, metadata)| {
+        metadata.file_metadata().schema_descr().root_schema() == current.root_schema()
+            && metadata.row_groups().iter().all(|group| group.num_rows() >= COPY_ROW_GROUP_ROWS)
+    }))
+}
+
+/// Writes the inputs' row groups, in order, into one new segment without decoding them.
+fn copy_row_groups(
+    dir: &Path,
+    summary: Summary,
+    opened: &[(std::fs::File, ParquetMetaData)],
+) -> Result<SegmentInfo> {
+    let internal = |error: ParquetError| Error::Internal(error.to_string());
+    let Some((_, first)) = opened.first() else {
+        return Err(Error::Internal("nothing to compact".into()));
+    };
+    let mut properties =
+        WriterProperties::builder().set_key_value_metadata(Some(summary.key_values())).build();
+    add_encoded_arrow_schema_to_metadata(&schema::schema(), &mut properties);
+    let (temp_path, final_path) = segment_paths(dir, &summary)?;
+    let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
+    let mut writer = SerializedFileWriter::new(
+        file.into_parts().0,
+        first.file_metadata().schema_descr().root_schema_ptr(),
+        Arc::new(properties),
+    )
+    .map_err(internal)?;
+    for (file, metadata) in opened {
+        for (group_idx, group) in metadata.row_groups().iter().enumerate() {
+            let column_indexes = metadata.column_index().and_then(|groups| groups.get(group_idx));
+            let offset_indexes = metadata.offset_index().and_then(|groups| groups.get(group_idx));
+            let mut out = writer.next_row_group().map_err(internal)?;
+            for (column_idx, column) in group.columns().iter().enumerate() {
+                let close = ColumnCloseResult {
+                    bytes_written: u64::try_from(column.compressed_size()).unwrap_or_default(),
+                    rows_written: u64::try_from(group.num_rows()).unwrap_or_default(),
+                    metadata: column.clone(),
+                    bloom_filter: Sbbf::read_from_column_chunk(column, file).map_err(internal)?,
+                    column_index: column_indexes.and_then(|row| row.get(column_idx)).cloned(),
+                    offset_index: offset_indexes.and_then(|row| row.get(column_idx)).cloned(),
+                };
+                out.append_column(file, close).map_err(internal)?;
+            }
+            out.close().map_err(internal)?;
+        }
+    }
+    let file = writer.into_inner().map_err(internal)?;
+    publish(file, &temp_path, &final_path, dir)
 }
 
 #[cfg(test)]
@@ -372,5 +489,78 @@ mod tests {
         assert!(segments.is_empty());
         assert_eq!(flushed, 0);
         assert_eq!(read_flushed(dir.path()).expect("read"), Some(0));
+    }
+
+    /// A time-sorted batch in the store schema: events `first..first + rows`.
+    fn batch(first: u64, rows: u64) -> RecordBatch {
+        use palisade_event::{Event, Timestamp, Value};
+        let mut columns = schema::Columns::with_capacity(usize::try_from(rows).expect("rows"));
+        for seq in first..first + rows {
+            let number = i64::try_from(seq).expect("seq");
+            let mut event = Event::new();
+            event.insert("event.dataset", Value::from("test"));
+            event.insert("host.name", Value::from(format!("host-{}", seq % 97)));
+            event.insert("message", Value::from(format!("message {seq}")));
+            event.insert("custom.number", Value::Int(number));
+            event.set_timestamp(Some(Timestamp::from_second(1_700_000_000 + number).expect("ts")));
+            columns.push(&event, Some(seq), 0);
+        }
+        columns.finish().batch
+    }
+
+    fn read_all(path: &Path) -> RecordBatch {
+        let file = std::fs::File::open(path).expect("open");
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(file).expect("reader").build().expect("build");
+        let batches: Vec<RecordBatch> = reader.map(|batch| batch.expect("batch")).collect();
+        datafusion::arrow::compute::concat_batches(&schema::schema(), &batches).expect("concat")
+    }
+
+    fn footer(path: &Path) -> ParquetMetaData {
+        let file = std::fs::File::open(path).expect("open");
+        ParquetMetaDataReader::new()
+            .with_page_index_policy(PageIndexPolicy::Optional)
+            .parse_and_finish(&file)
+            .expect("footer")
+    }
+
+    /// Segments whose row groups are large are merged by copying their column chunks: the
+    /// rows, their order, the schema (time zone included), the bloom filters, the page
+    /// indexes and the summary all survive. Small ones are rewritten into one row group.
+    #[test]
+    fn compaction_copies_large_row_groups_and_rewrites_small_ones() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let source = dir.path().join("test");
+        let rows = u64::try_from(COPY_ROW_GROUP_ROWS).expect("rows") + 5;
+        let (first, second) = (batch(1, rows), batch(rows + 1, rows));
+        let a = write_sorted(&source, &first, 1, rows, 100).expect("a");
+        let b = write_sorted(&source, &second, rows + 1, 2 * rows, 200).expect("b");
+        let merged = compact_into_new(&[a.clone(), b.clone()]).expect("merge");
+        assert_eq!((merged.first_seq, merged.last_seq, merged.events), (1, 2 * rows, 2 * rows));
+        assert_eq!(merged.raw_bytes, 300);
+        assert_eq!((merged.min_micros, merged.max_micros), (a.min_micros, b.max_micros));
+        let metadata = footer(&merged.path);
+        assert_eq!(metadata.num_row_groups(), 2, "row groups are copied, not re-chunked");
+        let expected =
+            datafusion::arrow::compute::concat_batches(&schema::schema(), &[first, second])
+                .expect("concat");
+        assert_eq!(read_all(&merged.path), expected);
+        let host = schema::schema().index_of("host.name").expect("host.name");
+        let file = std::fs::File::open(&merged.path).expect("open");
+        for group in metadata.row_groups() {
+            let filter = Sbbf::read_from_column_chunk(group.column(host), &file)
+                .expect("bloom filter")
+                .expect("a bloom filter on host.name");
+            assert!(filter.check("host-3"));
+        }
+        assert!(metadata.column_index().is_some() && metadata.offset_index().is_some());
+
+        // Flush-sized inputs are decoded and written again as one full row group.
+        let small = dir.path().join("small");
+        let c = write_sorted(&small, &batch(1, 10), 1, 10, 1).expect("c");
+        let d = write_sorted(&small, &batch(11, 10), 11, 20, 1).expect("d");
+        let rewritten = compact_into_new(&[c, d]).expect("rewrite");
+        assert_eq!(footer(&rewritten.path).num_row_groups(), 1);
+        assert_eq!(read_all(&rewritten.path), batch(1, 20));
     }
 }
