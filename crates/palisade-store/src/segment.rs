@@ -12,8 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, new_null_array};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
 use datafusion::parquet::arrow::{
     ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata,
 };
@@ -135,31 +137,14 @@ struct SegmentWriter {
 
 impl SegmentWriter {
     fn create(dir: &Path, summary: Summary, zstd_level: i32) -> Result<Self> {
-        let mut properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(zstd_level)
-                    .map_err(|error| Error::Internal(error.to_string()))?,
-            ))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            .set_key_value_metadata(Some(summary.key_values()));
-        for column in schema::BLOOM_COLUMNS {
-            properties = properties.set_column_bloom_filter_enabled(
-                ColumnPath::from(vec![(*column).to_owned()]),
-                true,
-            );
-        }
-        for column in schema::UNIQUE_TEXT_COLUMNS {
-            let path = ColumnPath::from(vec![(*column).to_owned()]);
-            properties = properties
-                .set_column_dictionary_enabled(path.clone(), false)
-                .set_column_statistics_enabled(path, EnabledStatistics::None);
-        }
         let (temp_path, final_path) = segment_paths(dir, &summary)?;
         let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
-        let writer =
-            ArrowWriter::try_new(file.into_parts().0, schema::schema(), Some(properties.build()))
-                .map_err(|error| Error::Internal(error.to_string()))?;
+        let writer = ArrowWriter::try_new(
+            file.into_parts().0,
+            schema::schema(),
+            Some(writer_properties(&summary, zstd_level)?),
+        )
+        .map_err(|error| Error::Internal(error.to_string()))?;
         Ok(Self { writer, temp_path, final_path, dir: dir.to_owned() })
     }
 
@@ -172,6 +157,30 @@ impl SegmentWriter {
         let file = self.writer.into_inner().map_err(|error| Error::Internal(error.to_string()))?;
         publish(file, &self.temp_path, &self.final_path, &self.dir)
     }
+}
+
+/// How every segment is encoded: zstd at `zstd_level`, row groups of at most
+/// [`ROW_GROUP_ROWS`], page statistics, bloom filters on the look-up columns, none of either
+/// on the nearly unique text columns, and the summary [`read_info`] reads back.
+fn writer_properties(summary: &Summary, zstd_level: i32) -> Result<WriterProperties> {
+    let level =
+        ZstdLevel::try_new(zstd_level).map_err(|error| Error::Internal(error.to_string()))?;
+    let mut properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_key_value_metadata(Some(summary.key_values()));
+    for column in schema::BLOOM_COLUMNS {
+        properties = properties
+            .set_column_bloom_filter_enabled(ColumnPath::from(vec![(*column).to_owned()]), true);
+    }
+    for column in schema::UNIQUE_TEXT_COLUMNS {
+        let path = ColumnPath::from(vec![(*column).to_owned()]);
+        properties = properties
+            .set_column_dictionary_enabled(path.clone(), false)
+            .set_column_statistics_enabled(path, EnabledStatistics::None);
+    }
+    Ok(properties.build())
 }
 
 /// The temporary and the final path of a segment (creating its directory): it is written
@@ -357,18 +366,18 @@ pub fn recover(root: &Path) -> Result<(Vec<SegmentInfo>, u64)> {
 /// encoded again: they are already big enough for fast scans.
 const COPY_ROW_GROUP_ROWS: i64 = (ROW_GROUP_ROWS / 4) as i64;
 
-/// Merges consecutive segments of one source into one new file covering their whole range.
-/// Each input is time-sorted, so each row group is too, and consecutive flushes cover mostly
-/// consecutive times, which keeps time pruning effective. The caller deletes the inputs once
-/// no query reads them; a crash before that leaves both, which [`recover`] resolves in favour
-/// of the merged file.
+/// Merges consecutive segments of one source into one new file covering their whole range,
+/// row groups in input order. Each input is time-sorted, so each row group is too, and
+/// consecutive flushes cover mostly consecutive times, which keeps time pruning effective.
+/// The caller deletes the inputs once no query reads them; a crash before that leaves both,
+/// which [`recover`] resolves in favour of the merged file.
 ///
-/// Small row groups (fresh flushes, one per source) are decoded and encoded again into full
-/// ones at the compacted zstd level, streaming: memory stays at about one row group. Once
-/// every input's row groups are large (the inputs are themselves compactions), their
-/// encoded column chunks are copied byte for byte with their bloom filters and page
-/// indexes ([`copy_row_groups`]): without that, each later merge of a long-running store
-/// would spend as much CPU as ingest did, to rewrite the same bytes.
+/// Small row groups (fresh flushes, one per source) are decoded and encoded again, together,
+/// into full ones at the compacted zstd level; memory stays at about one row group. Large
+/// ones (from earlier merges, or a busy source's flushes) are copied as encoded column
+/// chunks, byte for byte, with their bloom filters and page indexes: without that, each
+/// later merge in a long-running store would spend as much CPU as ingest did, to rewrite
+/// the same bytes.
 ///
 /// # Errors
 /// Returns IO and encoding errors; the inputs are untouched.
@@ -384,94 +393,191 @@ pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
         min_micros: inputs.iter().map(|info| info.min_micros).min().unwrap_or(0),
         max_micros: inputs.iter().map(|info| info.max_micros).max().unwrap_or(0),
     };
-    let opened = inputs.iter().map(open_for_copy).collect::<Result<Vec<_>>>()?;
-    if copyable(&opened)? {
-        return copy_row_groups(&dir, summary, &opened);
-    }
-    let mut writer = SegmentWriter::create(&dir, summary, COMPACT_ZSTD_LEVEL)?;
-    for (info, (file, _)) in inputs.iter().zip(opened) {
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    let mut out = MergeWriter::create(&dir, &summary)?;
+    for info in inputs {
+        let file = fs_err::File::open(&info.path).map_err(Error::io("opening", &info.path))?;
+        let file = file.into_parts().0;
+        let metadata = ParquetMetaDataReader::new()
+            .with_page_index_policy(PageIndexPolicy::Optional)
+            .parse_and_finish(&file)
+            .map_err(|error| corrupt(&info.path, &error))?;
+        // A segment from before a column was added is always rewritten, never copied.
+        let current = metadata.file_metadata().schema_descr().root_schema()
+            == out.writer.schema_descr().root_schema();
+        for (group_idx, group) in metadata.row_groups().iter().enumerate() {
+            if current && group.num_rows() >= COPY_ROW_GROUP_ROWS {
+                out.copy(&file, &metadata, group_idx)?;
+                continue;
+            }
+            let reader = ParquetRecordBatchReaderBuilder::try_new(
+                file.try_clone().map_err(Error::io("opening", &info.path))?,
+            )
             .map_err(|error| corrupt(&info.path, &error))?
+            .with_row_groups(vec![group_idx])
             .with_batch_size(ROW_GROUP_ROWS)
             .build()
             .map_err(|error| corrupt(&info.path, &error))?;
-        for batch in reader {
-            writer.write(&batch.map_err(|error| corrupt(&info.path, &error))?)?;
+            for batch in reader {
+                out.push(batch.map_err(|error| corrupt(&info.path, &error))?)?;
+            }
         }
     }
-    writer.finish()
+    out.finish()
 }
 
 fn corrupt(path: &Path, error: &dyn std::fmt::Display) -> Error {
     Error::Corrupt { path: path.to_owned(), message: error.to_string() }
 }
 
-/// An input of a compaction: its file and its footer with the page indexes.
-fn open_for_copy(info: &SegmentInfo) -> Result<(std::fs::File, ParquetMetaData)> {
-    let file = fs_err::File::open(&info.path).map_err(Error::io("opening", &info.path))?;
-    let file = file.into_parts().0;
-    let metadata = ParquetMetaDataReader::new()
-        .with_page_index_policy(PageIndexPolicy::Optional)
-        .parse_and_finish(&file)
-        .map_err(|error| corrupt(&info.path, &error))?;
-    Ok((file, metadata))
+fn internal(error: ParquetError) -> Error {
+    Error::Internal(error.to_string())
 }
 
-/// True when the inputs can be merged by copying their column chunks: every input has the
-/// current schema (an older segment, without a newer column, is rewritten instead) and
-/// only large row groups.
-fn copyable(opened: &[(std::fs::File, ParquetMetaData)]) -> Result<bool> {
-    let current = ArrowSchemaConverter::new()
-        .convert(&schema::schema())
-        .map_err(|error| Error::Internal(error.to_string()))?;
-    Ok(opened.iter().all(|(_, metadata)| {
-        metadata.file_metadata().schema_descr().root_schema() == current.root_schema()
-            && metadata.row_groups().iter().all(|group| group.num_rows() >= COPY_ROW_GROUP_ROWS)
-    }))
+/// The output of a compaction: row groups encoded from decoded rows, or copied encoded.
+struct MergeWriter {
+    writer: SerializedFileWriter<std::fs::File>,
+    columns: ArrowRowGroupWriterFactory,
+    arrow: SchemaRef,
+    /// Rows waiting to be encoded into the next row group.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    temp_path: PathBuf,
+    final_path: PathBuf,
+    dir: PathBuf,
 }
 
-/// Writes the inputs' row groups, in order, into one new segment without decoding them.
-fn copy_row_groups(
-    dir: &Path,
-    summary: Summary,
-    opened: &[(std::fs::File, ParquetMetaData)],
-) -> Result<SegmentInfo> {
-    let internal = |error: ParquetError| Error::Internal(error.to_string());
-    let Some((_, first)) = opened.first() else {
-        return Err(Error::Internal("nothing to compact".into()));
-    };
-    let mut properties =
-        WriterProperties::builder().set_key_value_metadata(Some(summary.key_values())).build();
-    add_encoded_arrow_schema_to_metadata(&schema::schema(), &mut properties);
-    let (temp_path, final_path) = segment_paths(dir, &summary)?;
-    let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
-    let mut writer = SerializedFileWriter::new(
-        file.into_parts().0,
-        first.file_metadata().schema_descr().root_schema_ptr(),
-        Arc::new(properties),
-    )
-    .map_err(internal)?;
-    for (file, metadata) in opened {
-        for (group_idx, group) in metadata.row_groups().iter().enumerate() {
-            let column_indexes = metadata.column_index().and_then(|groups| groups.get(group_idx));
-            let offset_indexes = metadata.offset_index().and_then(|groups| groups.get(group_idx));
-            let mut out = writer.next_row_group().map_err(internal)?;
-            for (column_idx, column) in group.columns().iter().enumerate() {
-                let close = ColumnCloseResult {
-                    bytes_written: u64::try_from(column.compressed_size()).unwrap_or_default(),
-                    rows_written: u64::try_from(group.num_rows()).unwrap_or_default(),
-                    metadata: column.clone(),
-                    bloom_filter: Sbbf::read_from_column_chunk(column, file).map_err(internal)?,
-                    column_index: column_indexes.and_then(|row| row.get(column_idx)).cloned(),
-                    offset_index: offset_indexes.and_then(|row| row.get(column_idx)).cloned(),
-                };
-                out.append_column(file, close).map_err(internal)?;
-            }
-            out.close().map_err(internal)?;
-        }
+impl MergeWriter {
+    fn create(dir: &Path, summary: &Summary) -> Result<Self> {
+        let arrow = schema::schema();
+        let mut properties = writer_properties(summary, COMPACT_ZSTD_LEVEL)?;
+        // What `ArrowWriter` records, so readers get the Arrow types back (the time zone).
+        add_encoded_arrow_schema_to_metadata(&arrow, &mut properties);
+        let parquet = ArrowSchemaConverter::new().convert(&arrow).map_err(internal)?;
+        let (temp_path, final_path) = segment_paths(dir, summary)?;
+        let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
+        let writer = SerializedFileWriter::new(
+            file.into_parts().0,
+            parquet.root_schema_ptr(),
+            Arc::new(properties),
+        )
+        .map_err(internal)?;
+        let columns = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&arrow));
+        Ok(Self {
+            writer,
+            columns,
+            arrow,
+            pending: Vec::new(),
+            pending_rows: 0,
+            temp_path,
+            final_path,
+            dir: dir.to_owned(),
+        })
     }
-    let file = writer.into_inner().map_err(internal)?;
-    publish(file, &temp_path, &final_path, dir)
+
+    /// Adds decoded rows; each [`ROW_GROUP_ROWS`] of them are encoded as a row group.
+    fn push(&mut self, batch: RecordBatch) -> Result<()> {
+        let mut batch = self.conform(batch)?;
+        while self.pending_rows + batch.num_rows() >= ROW_GROUP_ROWS {
+            let take = ROW_GROUP_ROWS - self.pending_rows;
+            self.pending.push(batch.slice(0, take));
+            self.pending_rows += take;
+            batch = batch.slice(take, batch.num_rows() - take);
+            self.encode_pending()?;
+        }
+        if batch.num_rows() > 0 {
+            self.pending_rows += batch.num_rows();
+            self.pending.push(batch);
+        }
+        Ok(())
+    }
+
+    /// Gives rows of a segment written before a column existed that column, all null.
+    fn conform(&self, batch: RecordBatch) -> Result<RecordBatch> {
+        if batch.schema() == self.arrow {
+            return Ok(batch);
+        }
+        let rows = batch.num_rows();
+        let columns = self
+            .arrow
+            .fields()
+            .iter()
+            .map(|field| match batch.column_by_name(field.name()) {
+                Some(column) if column.data_type() == field.data_type() => Ok(Arc::clone(column)),
+                Some(column) => Err(Error::Internal(format!(
+                    "column {} is {} in a compacted segment, not {}",
+                    field.name(),
+                    column.data_type(),
+                    field.data_type()
+                ))),
+                None => Ok(new_null_array(field.data_type(), rows)),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        RecordBatch::try_new(Arc::clone(&self.arrow), columns)
+            .map_err(|error| Error::Internal(error.to_string()))
+    }
+
+    /// Encodes the pending rows, if any, as one row group.
+    fn encode_pending(&mut self) -> Result<()> {
+        if self.pending_rows == 0 {
+            return Ok(());
+        }
+        let mut columns = self
+            .columns
+            .create_column_writers(self.writer.flushed_row_groups().len())
+            .map_err(internal)?;
+        for batch in self.pending.drain(..) {
+            let mut writers = columns.iter_mut();
+            for (field, array) in self.arrow.fields().iter().zip(batch.columns()) {
+                for leaf in compute_leaves(field, array).map_err(internal)? {
+                    let writer = writers
+                        .next()
+                        .ok_or_else(|| Error::Internal("more leaves than columns".into()))?;
+                    writer.write(&leaf).map_err(internal)?;
+                }
+            }
+        }
+        self.pending_rows = 0;
+        let mut group = self.writer.next_row_group().map_err(internal)?;
+        for column in columns {
+            column.close().map_err(internal)?.append_to_row_group(&mut group).map_err(internal)?;
+        }
+        group.close().map_err(internal)?;
+        Ok(())
+    }
+
+    /// Copies one row group of an input, after the rows pending before it.
+    fn copy(
+        &mut self,
+        file: &std::fs::File,
+        metadata: &ParquetMetaData,
+        group_idx: usize,
+    ) -> Result<()> {
+        self.encode_pending()?;
+        let group = metadata.row_group(group_idx);
+        let column_indexes = metadata.column_index().and_then(|groups| groups.get(group_idx));
+        let offset_indexes = metadata.offset_index().and_then(|groups| groups.get(group_idx));
+        let mut out = self.writer.next_row_group().map_err(internal)?;
+        for (column_idx, column) in group.columns().iter().enumerate() {
+            let close = ColumnCloseResult {
+                bytes_written: u64::try_from(column.compressed_size()).unwrap_or_default(),
+                rows_written: u64::try_from(group.num_rows()).unwrap_or_default(),
+                metadata: column.clone(),
+                bloom_filter: Sbbf::read_from_column_chunk(column, file).map_err(internal)?,
+                column_index: column_indexes.and_then(|row| row.get(column_idx)).cloned(),
+                offset_index: offset_indexes.and_then(|row| row.get(column_idx)).cloned(),
+            };
+            out.append_column(file, close).map_err(internal)?;
+        }
+        out.close().map_err(internal)?;
+        Ok(())
+    }
+
+    /// Encodes what is pending, closes the file, fsyncs it and gives it its real name.
+    fn finish(mut self) -> Result<SegmentInfo> {
+        self.encode_pending()?;
+        let file = self.writer.into_inner().map_err(internal)?;
+        publish(file, &self.temp_path, &self.final_path, &self.dir)
+    }
 }
 
 #[cfg(test)]
@@ -555,6 +661,11 @@ mod tests {
         }
         assert!(metadata.column_index().is_some() && metadata.offset_index().is_some());
 
+        for (copied, input) in metadata.row_groups().iter().zip([&a, &b]) {
+            let input = footer(&input.path);
+            assert_eq!(copied.compressed_size(), input.row_group(0).compressed_size());
+        }
+
         // Flush-sized inputs are decoded and written again as one full row group.
         let small = dir.path().join("small");
         let c = write_sorted(&small, &batch(1, 10), 1, 10, 1).expect("c");
@@ -562,5 +673,45 @@ mod tests {
         let rewritten = compact_into_new(&[c, d]).expect("rewrite");
         assert_eq!(footer(&rewritten.path).num_row_groups(), 1);
         assert_eq!(read_all(&rewritten.path), batch(1, 20));
+
+        // A run that mixes both keeps the order: copied, rewritten, copied.
+        let mixed = dir.path().join("mixed");
+        let e = write_sorted(&mixed, &batch(1, rows), 1, rows, 1).expect("e");
+        let f = write_sorted(&mixed, &batch(rows + 1, 10), rows + 1, rows + 10, 1).expect("f");
+        let g =
+            write_sorted(&mixed, &batch(rows + 11, rows), rows + 11, 2 * rows + 10, 1).expect("g");
+        let merged = compact_into_new(&[e, f, g]).expect("mixed");
+        let groups: Vec<i64> =
+            footer(&merged.path).row_groups().iter().map(|group| group.num_rows()).collect();
+        let large = i64::try_from(rows).expect("rows");
+        assert_eq!(groups, vec![large, 10, large]);
+        assert_eq!(read_all(&merged.path), batch(1, 2 * rows + 10));
+    }
+
+    /// A segment written before the `_seq` column existed is merged with its rows' `_seq`
+    /// null, not refused.
+    #[test]
+    fn compaction_rewrites_a_segment_without_a_newer_column() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let source = dir.path().join("old");
+        let current = batch(1, 10);
+        let seq = schema::schema().index_of(schema::SEQ).expect("_seq");
+        let mut old = current.clone();
+        old.remove_column(seq);
+        fs_err::create_dir_all(&source).expect("dir");
+        let path = source.join(format!("seg-{:020}-{:020}.parquet", 1, 10));
+        let mut writer =
+            ArrowWriter::try_new(std::fs::File::create(&path).expect("create"), old.schema(), None)
+                .expect("writer");
+        writer.write(&old).expect("write");
+        writer.close().expect("close");
+        let a = read_info(&path).expect("info");
+        let b = write_sorted(&source, &batch(11, 10), 11, 20, 1).expect("b");
+        let merged = compact_into_new(&[a, b]).expect("merge");
+        let rows = read_all(&merged.path);
+        assert_eq!(rows.num_rows(), 20);
+        assert_eq!(rows.column(seq).null_count(), 10);
+        assert_eq!(rows.slice(10, 10), batch(11, 10));
+        assert_eq!(rows.column(1).slice(0, 10).as_ref(), current.column(1).as_ref());
     }
 }
