@@ -15,7 +15,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{RecordBatch, new_null_array};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion::parquet::arrow::arrow_writer::{ArrowRowGroupWriterFactory, compute_leaves};
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnWriter, ArrowRowGroupWriterFactory, compute_leaves,
+};
 use datafusion::parquet::arrow::{
     ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata,
 };
@@ -438,9 +440,9 @@ struct MergeWriter {
     writer: SerializedFileWriter<std::fs::File>,
     columns: ArrowRowGroupWriterFactory,
     arrow: SchemaRef,
-    /// Rows waiting to be encoded into the next row group.
-    pending: Vec<RecordBatch>,
-    pending_rows: usize,
+    /// The row group being encoded from decoded rows, and its row count.
+    group: Option<Vec<ArrowColumnWriter>>,
+    group_rows: usize,
     temp_path: PathBuf,
     final_path: PathBuf,
     dir: PathBuf,
@@ -466,28 +468,48 @@ impl MergeWriter {
             writer,
             columns,
             arrow,
-            pending: Vec::new(),
-            pending_rows: 0,
+            group: None,
+            group_rows: 0,
             temp_path,
             final_path,
             dir: dir.to_owned(),
         })
     }
 
-    /// Adds decoded rows; each [`ROW_GROUP_ROWS`] of them are encoded as a row group.
+    /// Encodes decoded rows into the row group being built; each [`ROW_GROUP_ROWS`] of them
+    /// close one. Rows are encoded as they come, so only the encoded row group is held.
     fn push(&mut self, batch: RecordBatch) -> Result<()> {
         let mut batch = self.conform(batch)?;
-        while self.pending_rows + batch.num_rows() >= ROW_GROUP_ROWS {
-            let take = ROW_GROUP_ROWS - self.pending_rows;
-            self.pending.push(batch.slice(0, take));
-            self.pending_rows += take;
+        while batch.num_rows() > 0 {
+            let take = (ROW_GROUP_ROWS - self.group_rows).min(batch.num_rows());
+            self.encode(&batch.slice(0, take))?;
             batch = batch.slice(take, batch.num_rows() - take);
-            self.encode_pending()?;
+            if self.group_rows == ROW_GROUP_ROWS {
+                self.close_group()?;
+            }
         }
-        if batch.num_rows() > 0 {
-            self.pending_rows += batch.num_rows();
-            self.pending.push(batch);
+        Ok(())
+    }
+
+    fn encode(&mut self, batch: &RecordBatch) -> Result<()> {
+        let columns = match &mut self.group {
+            Some(columns) => columns,
+            None => self.group.insert(
+                self.columns
+                    .create_column_writers(self.writer.flushed_row_groups().len())
+                    .map_err(internal)?,
+            ),
+        };
+        let mut writers = columns.iter_mut();
+        for (field, array) in self.arrow.fields().iter().zip(batch.columns()) {
+            for leaf in compute_leaves(field, array).map_err(internal)? {
+                let writer = writers
+                    .next()
+                    .ok_or_else(|| Error::Internal("more leaves than columns".into()))?;
+                writer.write(&leaf).map_err(internal)?;
+            }
         }
+        self.group_rows += batch.num_rows();
         Ok(())
     }
 
@@ -516,27 +538,10 @@ impl MergeWriter {
             .map_err(|error| Error::Internal(error.to_string()))
     }
 
-    /// Encodes the pending rows, if any, as one row group.
-    fn encode_pending(&mut self) -> Result<()> {
-        if self.pending_rows == 0 {
-            return Ok(());
-        }
-        let mut columns = self
-            .columns
-            .create_column_writers(self.writer.flushed_row_groups().len())
-            .map_err(internal)?;
-        for batch in self.pending.drain(..) {
-            let mut writers = columns.iter_mut();
-            for (field, array) in self.arrow.fields().iter().zip(batch.columns()) {
-                for leaf in compute_leaves(field, array).map_err(internal)? {
-                    let writer = writers
-                        .next()
-                        .ok_or_else(|| Error::Internal("more leaves than columns".into()))?;
-                    writer.write(&leaf).map_err(internal)?;
-                }
-            }
-        }
-        self.pending_rows = 0;
+    /// Writes the row group being built, if it has rows.
+    fn close_group(&mut self) -> Result<()> {
+        let Some(columns) = self.group.take() else { return Ok(()) };
+        self.group_rows = 0;
         let mut group = self.writer.next_row_group().map_err(internal)?;
         for column in columns {
             column.close().map_err(internal)?.append_to_row_group(&mut group).map_err(internal)?;
@@ -545,14 +550,14 @@ impl MergeWriter {
         Ok(())
     }
 
-    /// Copies one row group of an input, after the rows pending before it.
+    /// Copies one row group of an input, after the rows encoded before it.
     fn copy(
         &mut self,
         file: &std::fs::File,
         metadata: &ParquetMetaData,
         group_idx: usize,
     ) -> Result<()> {
-        self.encode_pending()?;
+        self.close_group()?;
         let group = metadata.row_group(group_idx);
         let column_indexes = metadata.column_index().and_then(|groups| groups.get(group_idx));
         let offset_indexes = metadata.offset_index().and_then(|groups| groups.get(group_idx));
@@ -572,9 +577,9 @@ impl MergeWriter {
         Ok(())
     }
 
-    /// Encodes what is pending, closes the file, fsyncs it and gives it its real name.
+    /// Writes the last row group, closes the file, fsyncs it and gives it its real name.
     fn finish(mut self) -> Result<SegmentInfo> {
-        self.encode_pending()?;
+        self.close_group()?;
         let file = self.writer.into_inner().map_err(internal)?;
         publish(file, &self.temp_path, &self.final_path, &self.dir)
     }
