@@ -194,17 +194,16 @@ impl EcsFields {
             if values.is_empty() {
                 continue;
             }
-            if event.get(name).is_none() {
-                // The usual case: the names found are moved in, not copied again.
-                event.insert(name, Value::List(values.into_iter().map(Value::from).collect()));
-                continue;
-            }
             let mut merged: Vec<String> = match event.get(name) {
+                // The usual case: the names found are moved in, not copied again.
+                None => {
+                    event.insert(name, moved_list(values));
+                    continue;
+                }
                 Some(Value::List(items)) => {
                     items.iter().filter_map(|item| item.to_text().map(|t| t.into_owned())).collect()
                 }
                 Some(other) => other.to_text().map(|t| vec![t.into_owned()]).unwrap_or_default(),
-                None => Vec::new(),
             };
             for value in &values {
                 push_unique(&mut merged, value);
@@ -228,13 +227,19 @@ pub fn list<'a>(values: impl Iterator<Item = &'a str>) -> Value {
     Value::List(values.map(Value::from).collect())
 }
 
+/// A list value of owned strings, moved into it.
+#[must_use]
+pub fn moved_list(values: Vec<String>) -> Value {
+    Value::List(values.into_iter().map(Value::from).collect())
+}
+
 /// A list value of literals of the program (categories, types), not copied.
 #[must_use]
 pub fn literals(values: &[&'static str]) -> Value {
     Value::List(values.iter().map(|value| Value::literal(value)).collect())
 }
 
-fn push_unique(values: &mut Vec<String>, value: &str) {
+pub(crate) fn push_unique(values: &mut Vec<String>, value: &str) {
     if !values.iter().any(|existing| existing == value) {
         values.push(value.to_owned());
     }

@@ -251,17 +251,16 @@ impl Detection {
 
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts
     /// for the writer (waits when it is behind). Blocking.
-    pub fn process(&self, events: Vec<Pending>, received: Instant) {
+    pub fn process(&self, mut events: Vec<Pending>, received: Instant) {
         let now = Timestamp::now();
-        let examined = events.len() as u64;
         let alerts: Vec<Alert> = {
             let mut detector = self.lock();
             let alerts = events
-                .into_iter()
+                .iter_mut()
                 .flat_map(|pending| {
                     detector.process_with(
                         &pending.event,
-                        pending.readings,
+                        std::mem::take(&mut pending.readings),
                         pending.id,
                         &pending.hits,
                         pending.wanted,
@@ -273,7 +272,10 @@ impl Detection {
             self.metrics.late.set(i64::try_from(stats.late).unwrap_or(i64::MAX));
             alerts
         };
-        self.metrics.examined.inc_by(examined);
+        self.metrics.examined.inc_by(events.len() as u64);
+        // Freed here, after the detector's lock is released: the other append task may be
+        // waiting for it.
+        drop(events);
         self.send(alerts, received);
     }
 

@@ -127,6 +127,7 @@ mod sudo;
 
 use std::net::IpAddr;
 
+use crate::ecs::push_unique;
 use palisade_event::{Event, Str, Value};
 
 /// Longest user name, host name, tty or id kept, in bytes.
@@ -431,16 +432,10 @@ impl Record {
             ("related.hosts", self.related_hosts),
         ] {
             if !values.is_empty() {
-                fields.push((name.into(), crate::ecs::list(values.iter().map(String::as_str))));
+                fields.push((name.into(), crate::ecs::moved_list(values)));
             }
         }
         event.extend(fields);
-    }
-}
-
-fn push_unique(values: &mut Vec<String>, value: &str) {
-    if !values.iter().any(|existing| existing == value) {
-        values.push(value.to_owned());
     }
 }
 
