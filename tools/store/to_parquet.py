@@ -29,9 +29,14 @@ STRING_COLUMNS = [
     "host.name", "user.name", "source.ip", "destination.ip", "network.transport", "process.name",
     "process.executable", "process.command_line", "process.parent.executable", "dns.question.name",
     "dns.question.type", "url.original", "url.domain", "http.request.method", "user_agent.original", "file.path",
-    "file.hash.sha256", "message", "event.original",
+    "file.hash.sha256", "host.hostname", "log.source.address", "log.syslog.appname", "log.syslog.facility.name",
+    "log.syslog.hostname", "log.syslog.msgid", "log.syslog.procid", "log.syslog.severity.name", "log.syslog.version",
+    "message", "event.original",
 ]
-INT_COLUMNS = ["source.port", "destination.port", "process.pid", "http.response.status_code"]
+INT_COLUMNS = [
+    "source.port", "destination.port", "process.pid", "http.response.status_code",
+    "log.syslog.priority", "log.syslog.facility.code", "log.syslog.severity.code",
+]
 
 SCHEMA = pa.schema(
     [pa.field(TIMESTAMP, pa.timestamp("us", tz="UTC"), nullable=False)]

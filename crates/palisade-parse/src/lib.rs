@@ -32,6 +32,7 @@ pub mod postfix;
 pub mod source;
 pub mod suricata;
 pub mod syslog;
+pub mod text;
 pub mod web;
 pub mod zeek;
 

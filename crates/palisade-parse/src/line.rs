@@ -28,7 +28,7 @@ pub fn raw_event(line: &str) -> Event {
 /// by the syslog parser).
 #[must_use]
 pub fn syslog_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Event, bool) {
-    let original = String::from_utf8_lossy(bytes);
+    let original = crate::text::utf8_lossy(bytes);
     let original = original.trim_end_matches(['\n', '\r', '\0']);
     let mut message = syslog::parse(original.as_bytes(), ctx);
     let parsed = message.format != SyslogFormat::Unparsed;

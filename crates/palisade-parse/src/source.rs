@@ -162,7 +162,7 @@ impl LineDecoder {
     }
 
     fn decode_line(&mut self, line: &[u8], out: &mut Vec<Event>) -> Decoded {
-        let text = String::from_utf8_lossy(line);
+        let text = crate::text::utf8_lossy(line);
         let trimmed = text.trim_start();
         match self.source {
             SourceType::Raw => unparsed(&text, out),

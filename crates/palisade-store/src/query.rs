@@ -16,15 +16,21 @@ use std::time::Duration;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::cast::as_string_array;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::FunctionRegistry as _;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::functions::core::expr_fn::coalesce;
+use datafusion::logical_expr::expr_rewriter::FunctionRewrite;
+use datafusion::logical_expr::{ColumnarValue, Expr, Volatility, cast, create_udf};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures_util::StreamExt as _;
 
@@ -173,9 +179,10 @@ impl Store {
         let config = SessionConfig::new()
             .with_information_schema(false)
             .with_default_catalog_and_schema("palisade", "public");
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let mut ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_udf(source_field_udf());
         ctx.register_udf(cidr_match_udf());
+        ctx.register_function_rewrite(Arc::new(TypedSourceField)).map_err(internal)?;
         let (segments, mem) = self.snapshot();
         let table_schema = schema::schema();
         if segments.is_empty() {
@@ -310,6 +317,51 @@ fn source_field_udf() -> datafusion::logical_expr::ScalarUDF {
     )
 }
 
+/// Reads `source_field(_source, 'name')` from the typed column when `name` has one:
+/// `coalesce(CAST("name" AS text), source_field(...))`.
+///
+/// A field moves from `_source` to a typed column when the schema gains one (the syslog
+/// header did). A query written against the older layout keeps working: on rows written
+/// since, the column answers (and no JSON is parsed); on older rows, where the column is
+/// null, `_source` still does, because `coalesce` only evaluates its second argument on the
+/// rows whose first is null.
+#[derive(Debug)]
+struct TypedSourceField;
+
+impl FunctionRewrite for TypedSourceField {
+    fn name(&self) -> &str {
+        "typed_source_field"
+    }
+
+    fn rewrite(
+        &self,
+        expr: Expr,
+        schema: &DFSchema,
+        _config: &ConfigOptions,
+    ) -> datafusion::error::Result<Transformed<Expr>> {
+        let Expr::ScalarFunction(call) = &expr else {
+            return Ok(Transformed::no(expr));
+        };
+        let name = match call.args.as_slice() {
+            [_, Expr::Literal(ScalarValue::Utf8(Some(name)), _)]
+                if call.func.name() == "source_field" =>
+            {
+                name
+            }
+            _ => return Ok(Transformed::no(expr)),
+        };
+        if !schema::is_typed_column(name) {
+            return Ok(Transformed::no(expr));
+        }
+        let Ok((qualifier, _)) = schema.qualified_field_with_unqualified_name(name) else {
+            return Ok(Transformed::no(expr));
+        };
+        let column = Expr::Column(Column::new(qualifier.cloned(), name.as_str()));
+        let typed = cast(column, DataType::Utf8);
+        Ok(Transformed::yes(coalesce(vec![typed, expr])))
+    }
+}
+
 /// Text of a `_source` value the way typed columns hold it: lists joined with ",".
 fn json_text(value: &serde_json::Value) -> Option<String> {
     match value {
@@ -339,4 +391,91 @@ fn cidr_match_udf() -> datafusion::logical_expr::ScalarUDF {
             })
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::arrow::util::display::ArrayFormatter;
+
+    use super::*;
+
+    /// Rows of a table laid out as after a field moved to a typed column: the first row
+    /// written since (column set, `_source` without it), the second before (column null,
+    /// the field in `_source`).
+    async fn moved_fields(sql: &str) -> Vec<String> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("log.syslog.hostname", DataType::Utf8, true),
+            Field::new("log.syslog.priority", DataType::Int64, true),
+            Field::new("_source", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            Arc::clone(&schema),
+            vec![
+                Arc::new(StringArray::from(vec![Some("new-host"), None])),
+                Arc::new(Int64Array::from(vec![Some(38), None])),
+                Arc::new(StringArray::from(vec![
+                    r#"{"x":"1"}"#,
+                    r#"{"log.syslog.hostname":"old-host","log.syslog.priority":13,"x":"2"}"#,
+                ])),
+            ],
+        )
+        .expect("batch");
+        let mut ctx = SessionContext::new();
+        ctx.register_udf(source_field_udf());
+        ctx.register_function_rewrite(Arc::new(TypedSourceField)).expect("rewrite");
+        let table = MemTable::try_new(schema, vec![vec![batch]]).expect("table");
+        ctx.register_table("events", Arc::new(table)).expect("register");
+        let batches = ctx.sql(sql).await.expect("plan").collect().await.expect("run");
+        let mut rows = Vec::new();
+        for batch in &batches {
+            let columns: Vec<_> = batch
+                .columns()
+                .iter()
+                .map(|column| ArrayFormatter::try_new(column.as_ref(), &Default::default()))
+                .collect::<std::result::Result<_, _>>()
+                .expect("format");
+            for row in 0..batch.num_rows() {
+                let values: Vec<String> =
+                    columns.iter().map(|column| column.value(row).to_string()).collect();
+                rows.push(values.join("|"));
+            }
+        }
+        rows
+    }
+
+    #[tokio::test]
+    async fn source_field_of_a_typed_name_reads_the_column_then_the_older_json() {
+        let sql = r#"SELECT source_field("_source", 'log.syslog.hostname'),
+            source_field("_source", 'log.syslog.priority'), source_field("_source", 'x')
+            FROM events"#;
+        assert_eq!(moved_fields(sql).await, ["new-host|38|1", "old-host|13|2"]);
+        // In a filter too, and qualified by the table's name.
+        let sql = r#"SELECT "log.syslog.priority" FROM events
+            WHERE source_field(events."_source", 'log.syslog.hostname') = 'new-host'"#;
+        assert_eq!(moved_fields(sql).await, ["38"]);
+    }
+
+    #[tokio::test]
+    async fn the_rewrite_keeps_source_field_for_other_names() {
+        let plan = {
+            let mut ctx = SessionContext::new();
+            ctx.register_udf(source_field_udf());
+            ctx.register_function_rewrite(Arc::new(TypedSourceField)).expect("rewrite");
+            let schema = Arc::new(Schema::new(vec![
+                Field::new("host.hostname", DataType::Utf8, true),
+                Field::new("_source", DataType::Utf8, true),
+            ]));
+            let table = MemTable::try_new(schema, vec![vec![]]).expect("table");
+            ctx.register_table("events", Arc::new(table)).expect("register");
+            let frame = ctx
+                .sql(r#"SELECT source_field("_source", 'custom'), source_field("_source", 'host.hostname') FROM events"#)
+                .await
+                .expect("plan");
+            format!("{}", frame.into_optimized_plan().expect("optimize").display_indent())
+        };
+        assert!(plan.contains(r#"source_field(events._source, Utf8("custom"))"#), "{plan}");
+        assert!(plan.contains("events.host.hostname"), "{plan}");
+    }
 }

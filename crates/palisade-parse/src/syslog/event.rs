@@ -41,7 +41,10 @@ impl SyslogMessage {
             push("log.syslog.severity.name", Value::literal(severity.name()));
         }
         if let Some(version) = self.version {
-            push("log.syslog.version", Value::from(version.to_string()));
+            // Version 1 is the only one RFC 5424 defines: no string to build for it.
+            let version =
+                if version == 1 { Value::literal("1") } else { Value::from(version.to_string()) };
+            push("log.syslog.version", version);
         }
         if let Some(hostname) = &self.hostname {
             push("log.syslog.hostname", Value::from(hostname.as_str()));

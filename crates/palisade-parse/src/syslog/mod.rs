@@ -194,7 +194,7 @@ fn trim_terminators(bytes: &[u8]) -> &[u8] {
 
 /// Decodes bytes as UTF-8, replacing invalid sequences.
 fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    crate::text::utf8_lossy(bytes).into_owned()
 }
 
 /// Splits off the next token: the bytes up to the next space (or the end), and the rest after
