@@ -140,6 +140,22 @@ impl MemBatch {
         }
     }
 
+    /// A batch read back from the log. Its columns are slices of one buffer, the record's
+    /// body, and Arrow's memory size counts that whole buffer again for every slice (some
+    /// hundred times the record's size for this schema), which after a restart put the
+    /// replayed events far over the memory bound: appends waited and network inputs pushed
+    /// back until the flusher caught up. The bytes the slices cover are the record's size.
+    fn recovered(first_seq: u64, encoded: schema::Encoded) -> Self {
+        let mut batch = Self::new(first_seq, encoded);
+        batch.mem_bytes = batch
+            .batch
+            .columns()
+            .iter()
+            .map(|column| column.to_data().get_slice_memory_size().unwrap_or(0))
+            .sum();
+        batch
+    }
+
     fn rows(&self) -> usize {
         self.batch.num_rows()
     }
@@ -598,7 +614,7 @@ impl Recovered {
             wal::Record::Batch(seq, batch) => {
                 self.end_run();
                 let encoded = schema::summarize(batch);
-                self.mem.push(Arc::new(MemBatch::new(seq, encoded)));
+                self.mem.push(Arc::new(MemBatch::recovered(seq, encoded)));
             }
         }
     }
