@@ -208,7 +208,7 @@ impl EcsFields {
             for value in &values {
                 push_unique(&mut merged, value);
             }
-            event.insert(name, list(merged.iter().map(String::as_str)));
+            event.insert(name, moved_list(merged));
         }
     }
 
@@ -219,12 +219,6 @@ impl EcsFields {
         self.apply(&mut event);
         event
     }
-}
-
-/// A list value of strings.
-#[must_use]
-pub fn list<'a>(values: impl Iterator<Item = &'a str>) -> Value {
-    Value::List(values.map(Value::from).collect())
 }
 
 /// A list value of owned strings, moved into it.
