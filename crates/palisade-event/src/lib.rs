@@ -34,7 +34,31 @@ pub struct Event {
     fields: Vec<(Str, Value)>,
     /// `field_key` of each field, in the same order.
     keys: Vec<u64>,
+    /// One bit per field key ([`presence_bit`]): a lookup of a name whose bit is clear
+    /// answers "absent" without a search. Most lookups by the behaviour detectors and the
+    /// rules are for fields an event does not have (a syslog line has no `ParentImage`).
+    /// Fields are never removed, so the bits are exactly those of the keys present.
+    present: Presence,
     timestamp: Option<Timestamp>,
+}
+
+/// A 256-bit set of hashed field keys.
+type Presence = [u64; 4];
+
+/// Where a field key sits in [`Presence`]: a word and the bit in it.
+#[inline]
+fn presence_bit(key: u64) -> (usize, u64) {
+    // Keys of related names differ in the top byte (the length) or the low bytes (the head):
+    // folding the halves together, then multiplying, spreads both over the top byte.
+    let hash = (key ^ (key >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56;
+    ((hash >> 6) as usize, 1 << (hash & 63))
+}
+
+/// Marks `key` as present.
+#[inline]
+fn mark(present: &mut Presence, key: u64) {
+    let (word, bit) = presence_bit(key);
+    present[word] |= bit;
 }
 
 impl Event {
@@ -57,16 +81,18 @@ impl Event {
         }
         let mut merged: Vec<(Str, Value)> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
         let mut keys: Vec<u64> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
+        let mut present = Presence::default();
         for (key, name, value) in keyed {
             match merged.last_mut() {
                 Some((last_name, last_value)) if *last_name == name => last_value.push(value),
                 _ => {
+                    mark(&mut present, key);
                     keys.push(key);
                     merged.push((name, value));
                 }
             }
         }
-        Self { fields: merged, keys, timestamp: None }
+        Self { fields: merged, keys, present, timestamp: None }
     }
 
     /// Sets the event time.
@@ -83,7 +109,12 @@ impl Event {
     /// Returns the value of a field by its exact name.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.find(name).ok().map(|idx| &self.fields[idx].1)
+        let key = field_key(name);
+        let (word, bit) = presence_bit(key);
+        if self.present[word] & bit == 0 {
+            return None;
+        }
+        self.find_keyed(name, key).ok().map(|idx| &self.fields[idx].1)
     }
 
     /// Returns the string form of a field, if present and not null.
@@ -95,18 +126,21 @@ impl Event {
     /// Inserts or replaces a field.
     pub fn insert(&mut self, name: impl Into<Str>, value: Value) {
         let name = name.into();
-        match self.find(&name) {
+        let key = field_key(&name);
+        match self.find_keyed(&name, key) {
             Ok(idx) => self.fields[idx].1 = value,
             Err(idx) => {
-                self.keys.insert(idx, field_key(&name));
+                mark(&mut self.present, key);
+                self.keys.insert(idx, key);
                 self.fields.insert(idx, (name, value));
             }
         }
     }
 
     /// Inserts or replaces many fields at once, as [`Event::insert`] would one after the
-    /// other (a name given twice keeps its last value), in one merge of two sorted lists
-    /// instead of a shift of the field array per insertion.
+    /// other (a name given twice keeps its last value). Values of names the event has are
+    /// replaced where they are; the new names are then merged in from the back, so only the
+    /// fields after the first new one move, each once, and the arrays are not rebuilt.
     pub fn extend(&mut self, fields: Vec<(Str, Value)>) {
         if fields.len() < 3 {
             for (name, value) in fields {
@@ -117,49 +151,58 @@ impl Event {
         let mut added: Vec<(u64, Str, Value)> =
             fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
         // Stable, so a repeated name's values stay in the order given and the last one wins.
-        added.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
-        let total = self.fields.len() + added.len();
-        let mut old = std::mem::take(&mut self.keys)
-            .into_iter()
-            .zip(std::mem::take(&mut self.fields))
-            .map(|(key, (name, value))| (key, name, value))
-            .peekable();
-        let mut new = added.into_iter().peekable();
-        let mut keys = Vec::with_capacity(total + SPARE_FIELDS);
-        let mut merged: Vec<(Str, Value)> = Vec::with_capacity(total + SPARE_FIELDS);
-        loop {
-            let take_new = match (old.peek(), new.peek()) {
-                (None, None) => break,
-                (Some(_), None) => false,
-                (None, Some(_)) => true,
-                (Some(o), Some(n)) => match o.0.cmp(&n.0).then_with(|| o.1.cmp(&n.1)) {
-                    std::cmp::Ordering::Less => false,
-                    std::cmp::Ordering::Greater => true,
-                    std::cmp::Ordering::Equal => {
-                        // Replaced by the new value.
-                        old.next();
-                        true
-                    }
-                },
-            };
-            let (key, name, value) =
-                if take_new { new.next() } else { old.next() }.expect("peeked an entry");
-            match merged.last_mut() {
-                Some(last) if take_new && last.0 == name => last.1 = value,
-                _ => {
-                    keys.push(key);
-                    merged.push((name, value));
+        if !added.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
+            added.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
+        }
+        // Keep at the front of `added` only the names the event lacks, once each.
+        let mut kept = 0;
+        for idx in 0..added.len() {
+            if kept > 0 && added[kept - 1].1 == added[idx].1 {
+                // A repeat of a new name: the later value wins.
+                added[kept - 1].2 = std::mem::replace(&mut added[idx].2, Value::Null);
+                continue;
+            }
+            let key = added[idx].0;
+            match self.find_keyed(&added[idx].1, key) {
+                Ok(at) => self.fields[at].1 = std::mem::replace(&mut added[idx].2, Value::Null),
+                Err(_) => {
+                    added.swap(kept, idx);
+                    kept += 1;
                 }
             }
         }
-        self.keys = keys;
-        self.fields = merged;
+        added.truncate(kept);
+        if added.is_empty() {
+            return;
+        }
+        // Grow both arrays by the new names (placeholders at the end), then fill them from the
+        // back: each step puts the greater of the last unplaced old field and the last new one
+        // in the last free slot. Old and new names never compare equal here.
+        let old_len = self.fields.len();
+        let total = old_len + added.len();
+        self.fields.reserve_exact(added.len() + SPARE_FIELDS);
+        self.keys.reserve_exact(added.len() + SPARE_FIELDS);
+        self.fields.resize_with(total, || (Str::literal(""), Value::Null));
+        self.keys.resize(total, 0);
+        let mut old = old_len;
+        let mut free = total;
+        while let Some((key, name, value)) = added.pop() {
+            while old > 0 && (self.keys[old - 1], &self.fields[old - 1].0) > (key, &name) {
+                old -= 1;
+                free -= 1;
+                self.fields.swap(old, free);
+                self.keys[free] = self.keys[old];
+            }
+            free -= 1;
+            mark(&mut self.present, key);
+            self.keys[free] = key;
+            self.fields[free] = (name, value);
+        }
     }
 
     /// Where a field is (`Ok`), or where it would go (`Err`): a binary search over the keys,
     /// then names compared only among fields with the same key.
-    fn find(&self, name: &str) -> Result<usize, usize> {
-        let key = field_key(name);
+    fn find_keyed(&self, name: &str, key: u64) -> Result<usize, usize> {
         let mut idx = self.keys.partition_point(|probe| *probe < key);
         // Equal keys mean equal lengths (below the cap of 255) and equal first seven bytes:
         // only the rest of the names is left to compare, and nothing for short names.
@@ -351,6 +394,14 @@ mod tests {
             proptest::prop_assert_eq!(extended.keys.len(), extended.fields.len());
             for (name, _) in &added {
                 proptest::prop_assert_eq!(extended.get(NAMES[*name]), inserted.get(NAMES[*name]));
+            }
+            // Every field is found through the presence bits; names never set are not.
+            for (name, value) in extended.fields() {
+                proptest::prop_assert_eq!(extended.get(name), Some(value));
+            }
+            for name in NAMES {
+                let set = before.iter().chain(&added).any(|(idx, _)| NAMES[*idx] == name);
+                proptest::prop_assert_eq!(extended.get(name).is_some(), set, "{}", name);
             }
         }
     }

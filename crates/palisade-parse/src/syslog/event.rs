@@ -32,13 +32,39 @@ impl SyslogMessage {
         let n_params: usize = self.structured_data.iter().map(|element| element.params.len()).sum();
         let mut fields: Vec<(Str, Value)> = Vec::with_capacity(18 + n_params);
         let mut push = |name: &'static str, value: Value| fields.push((name.into(), value));
-        if let (Some(facility), Some(severity)) = (self.facility, self.severity) {
-            let priority = facility.code() * 8 + severity.code();
-            push("log.syslog.priority", Value::Int(i64::from(priority)));
-            push("log.syslog.facility.code", Value::Int(i64::from(facility.code())));
-            push("log.syslog.facility.name", Value::literal(facility.name()));
-            push("log.syslog.severity.code", Value::Int(i64::from(severity.code())));
-            push("log.syslog.severity.name", Value::literal(severity.name()));
+        // Pushed in the event's field order (`palisade_event::field_order`: by length, then
+        // bytes), so that `Event::from_fields` finds them sorted and skips its sort.
+        if self.format == SyslogFormat::Unparsed {
+            push("tags", Value::List(vec![Value::from(TAG_UNPARSED)]));
+        } else if self.invalid_priority {
+            push("tags", Value::List(vec![Value::from(TAG_INVALID_PRIORITY)]));
+        }
+        if !self.message.is_empty() {
+            push("message", Value::from(self.message));
+        }
+        if let Some(hostname) = &self.hostname {
+            push("host.name", Value::from(hostname.as_str()));
+        }
+        let pid =
+            self.procid.as_deref().filter(|procid| procid.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(pid) = pid.and_then(|pid| pid.parse::<i64>().ok()) {
+            push("process.pid", Value::Int(pid));
+        }
+        if let Some(app_name) = &self.app_name {
+            push("process.name", Value::from(process_name(app_name)));
+        }
+        if let Some(hostname) = &self.hostname {
+            push("host.hostname", Value::from(hostname.as_str()));
+        }
+        push("event.original", Value::from(original));
+        if let Some(msgid) = &self.msgid {
+            push("log.syslog.msgid", Value::from(msgid.as_str()));
+        }
+        if let Some(procid) = &self.procid {
+            push("log.syslog.procid", Value::from(procid.as_str()));
+        }
+        if let Some(app_name) = &self.app_name {
+            push("log.syslog.appname", Value::from(app_name.as_str()));
         }
         if let Some(version) = self.version {
             // Version 1 is the only one RFC 5424 defines: no string to build for it.
@@ -48,33 +74,20 @@ impl SyslogMessage {
         }
         if let Some(hostname) = &self.hostname {
             push("log.syslog.hostname", Value::from(hostname.as_str()));
-            push("host.hostname", Value::from(hostname.as_str()));
-            push("host.name", Value::from(hostname.as_str()));
         }
-        if let Some(app_name) = &self.app_name {
-            push("log.syslog.appname", Value::from(app_name.as_str()));
-            push("process.name", Value::from(process_name(app_name)));
+        if let (Some(facility), Some(severity)) = (self.facility, self.severity) {
+            let priority = facility.code() * 8 + severity.code();
+            push("log.syslog.priority", Value::Int(i64::from(priority)));
+            push("log.syslog.facility.code", Value::Int(i64::from(facility.code())));
+            push("log.syslog.facility.name", Value::literal(facility.name()));
+            push("log.syslog.severity.code", Value::Int(i64::from(severity.code())));
+            push("log.syslog.severity.name", Value::literal(severity.name()));
         }
-        if let Some(procid) = &self.procid {
-            push("log.syslog.procid", Value::from(procid.as_str()));
-            if procid.bytes().all(|byte| byte.is_ascii_digit())
-                && let Ok(pid) = procid.parse::<i64>()
-            {
-                push("process.pid", Value::Int(pid));
-            }
-        }
-        if let Some(msgid) = &self.msgid {
-            push("log.syslog.msgid", Value::from(msgid.as_str()));
-        }
-        if !self.message.is_empty() {
-            push("message", Value::from(self.message));
-        }
-        push("event.original", Value::from(original));
-        if self.format == SyslogFormat::Unparsed {
-            push("tags", Value::List(vec![Value::from(TAG_UNPARSED)]));
-        } else if self.invalid_priority {
-            push("tags", Value::List(vec![Value::from(TAG_INVALID_PRIORITY)]));
-        }
+        debug_assert!(
+            fields
+                .is_sorted_by(|left, right| palisade_event::field_order(&left.0, &right.0).is_le()),
+            "syslog header fields out of the event's order"
+        );
         for element in self.structured_data {
             for (name, value) in element.params {
                 let field = format!("log.syslog.structured_data.{}.{name}", element.id);
