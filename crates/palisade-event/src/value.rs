@@ -1,33 +1,35 @@
 //! Field values: a small closed set of types, with strings pre-folded for matching.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use crate::Str;
 
-/// A string value with its lower-case form computed once.
+/// A string value with its lower-case form computed once, when first asked for.
 ///
-/// `lower` is `None` when the original has no upper-case character, which is the common case
-/// for hashes, paths on Linux and most machine-written values, so no second allocation is made.
+/// Only the Sigma matchers of candidate rules ask for it (the rule set's literal scan reads
+/// ASCII text as it is), so most values of most events are never folded. The form is `None`
+/// when the original has no upper-case character, which is the common case for hashes, paths
+/// on Linux and most machine-written values, so no second allocation is made.
 #[derive(Debug, Clone)]
 pub struct Text {
     raw: Str,
-    lower: Option<Box<str>>,
+    lower: OnceLock<Option<Box<str>>>,
 }
 
 impl Text {
-    /// Wraps a string and folds its case once.
+    /// Wraps a string.
     #[must_use]
     pub fn new(raw: impl Into<Box<str>>) -> Self {
         let raw: Box<str> = raw.into();
-        let lower = fold(&raw);
-        Self { raw: raw.into(), lower }
+        Self { raw: raw.into(), lower: OnceLock::new() }
     }
 
     /// Wraps a literal of the program (a category, an outcome, a severity name): the text is
     /// not copied.
     #[must_use]
     pub fn literal(raw: &'static str) -> Self {
-        Self { raw: Str::literal(raw), lower: fold(raw) }
+        Self { raw: Str::literal(raw), lower: OnceLock::new() }
     }
 
     /// Returns the original string.
@@ -39,14 +41,13 @@ impl Text {
     /// Returns the lower-cased string used for case-insensitive matching.
     #[must_use]
     pub fn lower(&self) -> &str {
-        self.lower.as_deref().unwrap_or(&self.raw)
+        self.lower.get_or_init(|| fold(&self.raw)).as_deref().unwrap_or(&self.raw)
     }
 }
 
 impl From<Str> for Text {
     fn from(raw: Str) -> Self {
-        let lower = fold(&raw);
-        Self { raw, lower }
+        Self { raw, lower: OnceLock::new() }
     }
 }
 
@@ -210,8 +211,9 @@ mod tests {
         assert_eq!(mixed.lower(), "c:\\windows\\cmd.exe");
         assert_eq!(mixed.as_str(), "C:\\Windows\\CMD.exe");
         let plain = Text::new("already lower");
-        assert!(plain.lower.is_none());
+        assert!(plain.lower.get().is_none(), "folded before it was asked for");
         assert_eq!(plain.lower(), "already lower");
+        assert_eq!(plain.lower.get(), Some(&None), "a copy made of text already lower");
     }
 
     #[test]

@@ -460,7 +460,8 @@ impl Loader {
             }
         }
         if !patterns.is_empty() {
-            match AhoCorasick::new(&patterns) {
+            // The literals are lower case; ASCII text is scanned without folding it first.
+            match AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns) {
                 Ok(automaton) => set.literals = Some(automaton),
                 Err(_) => {
                     // Too large for the automaton: fall back to exact evaluation of every candidate.
@@ -647,6 +648,10 @@ impl RuleSet {
         };
         fn visit(value: &Value, scan: &mut dyn FnMut(&str)) {
             match value {
+                // The automaton ignores ASCII case, and ASCII text folds to its ASCII
+                // lower case: it is scanned as it is, not folded. Other text is scanned
+                // folded, as the matchers see it (a Kelvin sign folds to an ASCII `k`).
+                Value::Str(text) if text.as_str().is_ascii() => scan(text.as_str()),
                 Value::Str(text) => scan(text.lower()),
                 Value::List(items) => items.iter().for_each(|item| visit(item, scan)),
                 Value::Null => {}

@@ -64,6 +64,11 @@ fn wildcards_and_escapes() {
 #[test]
 fn string_modifiers() {
     check("sel:\n    F|contains: 'MiMi'\ncondition: sel", json!({"F": "x mimikatz y"}), true);
+    // Text that is not all ASCII folds by Unicode's rules: a Kelvin sign (U+212A) is a `k`.
+    let kelvin = "sel:\n    F|contains: 'mimikatz'\ncondition: sel";
+    check(kelvin, json!({"F": "x MIMI\u{212A}ATZ y"}), true);
+    check(kelvin, json!({"F": "\u{fc}ber MiMiKaTz"}), true);
+    check(kelvin, json!({"F": "\u{fc}ber MiMiKaT"}), false);
     check("sel:\n    F|startswith: 'abc'\ncondition: sel", json!({"F": "ABCdef"}), true);
     check("sel:\n    F|startswith: 'abc'\ncondition: sel", json!({"F": "xabc"}), false);
     check("sel:\n    F|endswith: '.EXE'\ncondition: sel", json!({"F": "a.exe"}), true);
