@@ -6,9 +6,10 @@
 //! `process.command_line`, `EventID`. Keeping the model flat and sorted makes a field lookup a
 //! binary search and keeps the matcher free of tree walks.
 //!
-//! Every string value carries its lower-cased form next to the original ([`Text`]) because
-//! Sigma matching is case-insensitive by default: folding each value once per event is far
-//! cheaper than folding it once per rule that looks at it.
+//! Every string value can give its lower-cased form ([`Text::lower`]), folded on first use and
+//! kept, because Sigma matching is case-insensitive by default: folding a value once per event
+//! is far cheaper than folding it once per rule that looks at it, and a value no candidate
+//! rule looks at is never folded.
 #![warn(missing_docs)]
 
 mod str;
