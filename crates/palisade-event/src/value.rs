@@ -1,4 +1,4 @@
-//! Field values: a small closed set of types, with strings pre-folded for matching.
+//! Field values: a small closed set of types, with strings folded for matching on first use.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
