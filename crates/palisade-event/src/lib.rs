@@ -55,6 +55,14 @@ fn presence_bit(key: u64) -> (usize, u64) {
     ((hash >> 6) as usize, 1 << (hash & 63))
 }
 
+/// Sorts fields with their keys into the event's order, stably (repeated names keep their
+/// input order); fields already in order, as most parsers push them, are only checked.
+fn sort_keyed(fields: &mut [(u64, Str, Value)]) {
+    if !fields.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
+        fields.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
+    }
+}
+
 /// Marks `key` as present.
 #[inline]
 fn mark(present: &mut Presence, key: u64) {
@@ -77,9 +85,7 @@ impl Event {
         // stable, so repeated names keep their input order when merged into a list.
         let mut keyed: Vec<(u64, Str, Value)> =
             fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
-        if !keyed.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
-            keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
-        }
+        sort_keyed(&mut keyed);
         let mut merged: Vec<(Str, Value)> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
         let mut keys: Vec<u64> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
         let mut present = Presence::default();
@@ -152,9 +158,7 @@ impl Event {
         let mut added: Vec<(u64, Str, Value)> =
             fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
         // Stable, so a repeated name's values stay in the order given and the last one wins.
-        if !added.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
-            added.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
-        }
+        sort_keyed(&mut added);
         // Keep at the front of `added` only the names the event lacks, once each.
         let mut kept = 0;
         for idx in 0..added.len() {

@@ -127,17 +127,7 @@ pub(crate) struct MemBatch {
 
 impl MemBatch {
     fn new(first_seq: u64, encoded: schema::Encoded) -> Self {
-        let batch = schema::with_seq(&encoded.batch, first_seq);
-        let rows = batch.num_rows() as u64;
-        Self {
-            first_seq,
-            last_seq: first_seq + rows.max(1) - 1,
-            mem_bytes: batch.get_array_memory_size(),
-            batch,
-            raw_bytes: encoded.raw_bytes,
-            min_micros: encoded.min_micros,
-            max_micros: encoded.max_micros,
-        }
+        Self::measured(first_seq, encoded, RecordBatch::get_array_memory_size)
     }
 
     /// A batch read back from the log. Its columns are slices of one buffer, the record's
@@ -146,14 +136,32 @@ impl MemBatch {
     /// replayed events far over the memory bound: appends waited and network inputs pushed
     /// back until the flusher caught up. The bytes the slices cover are the record's size.
     fn recovered(first_seq: u64, encoded: schema::Encoded) -> Self {
-        let mut batch = Self::new(first_seq, encoded);
-        batch.mem_bytes = batch
-            .batch
-            .columns()
-            .iter()
-            .map(|column| column.to_data().get_slice_memory_size().unwrap_or(0))
-            .sum();
-        batch
+        Self::measured(first_seq, encoded, |batch| {
+            batch
+                .columns()
+                .iter()
+                .map(|column| column.to_data().get_slice_memory_size().unwrap_or(0))
+                .sum()
+        })
+    }
+
+    /// The batch numbered from `first_seq`, its memory counted by `memory`.
+    fn measured(
+        first_seq: u64,
+        encoded: schema::Encoded,
+        memory: fn(&RecordBatch) -> usize,
+    ) -> Self {
+        let batch = schema::with_seq(&encoded.batch, first_seq);
+        let rows = batch.num_rows() as u64;
+        Self {
+            first_seq,
+            last_seq: first_seq + rows.max(1) - 1,
+            mem_bytes: memory(&batch),
+            batch,
+            raw_bytes: encoded.raw_bytes,
+            min_micros: encoded.min_micros,
+            max_micros: encoded.max_micros,
+        }
     }
 
     fn rows(&self) -> usize {
