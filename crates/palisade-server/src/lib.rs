@@ -25,6 +25,7 @@ pub mod replay;
 pub mod syslog;
 pub mod tail;
 pub mod tls;
+pub mod turnstile;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,6 +11,7 @@ use palisade_event::Event;
 use palisade_store::Store;
 
 use crate::detect::{Detection, Pending};
+use crate::turnstile::Ticket;
 
 /// Events per step of [`Pipeline::append_iter`]: a few hundred kilobytes of events, which
 /// stay in a core's cache from one step to the next, and few enough locks of the detector.
@@ -61,6 +62,23 @@ impl Pipeline {
         capacity: usize,
         events: impl IntoIterator<Item = Event>,
     ) -> palisade_store::Result<(u64, u64)> {
+        self.append_in_turn(capacity, events, None)
+    }
+
+    /// [`Pipeline::append_iter`] that runs the stateful detection only in the turn of
+    /// `ticket`, when one is given: batches of one stream prepared at once then reach the
+    /// detectors in the order their tickets were drawn. The enrichment, encoding, rule
+    /// matching and store append before that do not wait, so the store may number two such
+    /// batches in either order.
+    ///
+    /// # Errors
+    /// The store's append error.
+    pub fn append_in_turn(
+        &self,
+        capacity: usize,
+        events: impl IntoIterator<Item = Event>,
+        ticket: Option<Ticket>,
+    ) -> palisade_store::Result<(u64, u64)> {
         let received = std::time::Instant::now();
         let mut events = events.into_iter();
         let mut encoder = self.store.encoder(capacity);
@@ -97,6 +115,8 @@ impl Pipeline {
                 index += 1;
             }
         }
+        // A ticket not waited on (the append failed, or nothing is left to detect) is given up
+        // when it is dropped, and the next one's turn comes.
         let (first, last) = self.store.append_encoded(encoder)?;
         if let Some(detection) = detection
             && !pending.is_empty()
@@ -104,6 +124,7 @@ impl Pipeline {
             for event in &mut pending {
                 event.id += first;
             }
+            let _turn = ticket.map(Ticket::wait);
             detection.process(pending, received);
         }
         Ok((first, last))

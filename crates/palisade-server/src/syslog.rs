@@ -28,6 +28,7 @@ use tokio::sync::mpsc;
 
 use crate::metrics::{InputMetrics, Metrics};
 use crate::pipeline::Pipeline;
+use crate::turnstile::Turnstile;
 
 /// Settings of the syslog inputs.
 #[derive(Debug, Clone)]
@@ -75,8 +76,10 @@ struct Received {
 const QUEUE: usize = 32;
 /// Messages per append, about.
 const BATCH: usize = 4096;
-/// Appends in flight at once.
-const CONCURRENT_APPENDS: usize = 2;
+/// Appends in flight at once: their parsing, encoding and store appends overlap, while their
+/// detection takes turns in the order the batches were formed. Three, so that while a batch
+/// ready before its turn waits, two others can still be parsed on a 2-core machine.
+const CONCURRENT_APPENDS: usize = 3;
 
 impl SyslogSink {
     /// Starts the batcher that parses received messages and appends them to the store.
@@ -94,6 +97,8 @@ async fn batcher(
     metrics: Arc<Metrics>,
 ) {
     let mut running = tokio::task::JoinSet::new();
+    // Batches are prepared several at a time but detected in the order received.
+    let turnstile = Turnstile::new();
     while let Some(first) = receiver.recv().await {
         let mut count = first.frames.len();
         let mut batches = vec![first];
@@ -109,13 +114,14 @@ async fn batcher(
             }
         }
         let pipeline = pipeline.clone();
+        let ticket = turnstile.ticket();
         running.spawn_blocking(move || {
             // Parsed as the pipeline takes them, so each event is parsed, matched and
             // encoded in one go.
             let failed = vec![std::cell::Cell::new(0u64); batches.len()];
             let events =
                 batches.iter().zip(&failed).flat_map(|(batch, failed)| parse(batch, failed));
-            let outcome = pipeline.append_iter(count, events);
+            let outcome = pipeline.append_in_turn(count, events, Some(ticket));
             for (batch, failed) in batches.iter().zip(failed) {
                 // Counted once per batch: two threads adding to one counter per event
                 // would pass its cache line back and forth.

@@ -382,3 +382,86 @@ fn replay_reports_what_a_rule_would_have_raised_over_stored_history() {
     assert_eq!(unknown.status.code(), Some(2), "{}", text(&unknown.stderr));
     assert!(text(&unknown.stderr).contains("palisade rules list"), "{}", text(&unknown.stderr));
 }
+
+/// One syslog stream is read in many batches, two of which are parsed at once; the second can
+/// be ready first. The behaviour detectors must still see the stream in the order it was sent:
+/// each attacker's success comes thousands of lines (other batches) after its failures, and
+/// read in the wrong order it would look like a login followed by failures, which is no
+/// brute force. So every attacker raises exactly one alert, or the order was lost.
+#[test]
+fn one_syslog_stream_reaches_the_detectors_in_the_order_sent() {
+    use std::io::Write as _;
+    const ATTACKERS: usize = 80;
+    const SPACING: usize = 200;
+    const SUCCESS_AFTER: usize = 3150;
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let admin = token(&data, "admin");
+    let server = Server::start(&data, None);
+
+    let total = (ATTACKERS - 1) * SPACING + SUCCESS_AFTER + 1;
+    // Each attacker has its own address, user and host, so no alert stands for another's.
+    let mut slots: Vec<Option<String>> = vec![None; total];
+    for attacker in 0..ATTACKERS {
+        let ip = format!("198.51.100.{}", 1 + attacker);
+        let (host, user) = (format!("srv{attacker}"), format!("admin{attacker}"));
+        for failure in 0..12 {
+            let port = 40_000 + failure;
+            slots[attacker * SPACING + failure * 10] = Some(format!(
+                "{host} sshd 811 - - Failed password for {user} from {ip} port {port} ssh2"
+            ));
+        }
+        slots[attacker * SPACING + SUCCESS_AFTER] = Some(format!(
+            "{host} sshd 811 - - Accepted password for {user} from {ip} port 50000 ssh2"
+        ));
+    }
+    let mut stream = String::new();
+    for (position, slot) in slots.into_iter().enumerate() {
+        // Twenty lines a second: an attacker's failures span seconds, its success comes
+        // under three minutes later, within the detector's defaults.
+        let time =
+            jiff::Timestamp::from_second(1_764_547_200 + (position / 20) as i64).expect("time");
+        match slot {
+            Some(message) => stream.push_str(&format!("<38>1 {time} {message}\n")),
+            None => stream.push_str(&format!(
+                "<134>1 {time} app-7 billing 42 - - request {position:016x} completed in 12 ms\n"
+            )),
+        }
+    }
+    let mut socket = std::net::TcpStream::connect(&server.syslog_tcp).expect("connect");
+    socket.write_all(stream.as_bytes()).expect("send");
+    socket.shutdown(std::net::Shutdown::Write).expect("shutdown");
+
+    // Caught by the Sigma correlation or by the brute-force detector: either will do.
+    let alerted = |all: &[serde_json::Value]| {
+        let mut ips: Vec<String> = all
+            .iter()
+            .filter(|alert| {
+                alert["rule_id"] == "palisade.brute_force" || alert["rule_title"] == CORRELATION
+            })
+            .flat_map(|alert| alert["entities"]["ips"].as_array().cloned().unwrap_or_default())
+            .filter_map(|ip| ip.as_str().map(str::to_owned))
+            .collect();
+        ips.sort();
+        ips.dedup();
+        ips
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut stored = 0;
+    while Instant::now() < deadline {
+        let rows = server.query(&admin, "SELECT count(*) AS n FROM events");
+        stored = rows["rows"][0]["n"].as_u64().unwrap_or(0);
+        if stored == total as u64 && alerted(&alerts(&server, &admin)).len() >= ATTACKERS {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(stored, total as u64, "every line is stored");
+    // Alerts are written a moment after the events: give stragglers a second.
+    std::thread::sleep(Duration::from_secs(1));
+    let mut expected: Vec<String> =
+        (0..ATTACKERS).map(|attacker| format!("198.51.100.{}", 1 + attacker)).collect();
+    expected.sort();
+    assert_eq!(alerted(&alerts(&server, &admin)), expected, "every attacker is caught");
+}
