@@ -55,14 +55,6 @@ fn presence_bit(key: u64) -> (usize, u64) {
     ((hash >> 6) as usize, 1 << (hash & 63))
 }
 
-/// Sorts fields with their keys into the event's order, stably (repeated names keep their
-/// input order); fields already in order, as most parsers push them, are only checked.
-fn sort_keyed(fields: &mut [(u64, Str, Value)]) {
-    if !fields.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
-        fields.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
-    }
-}
-
 /// Marks `key` as present.
 #[inline]
 fn mark(present: &mut Presence, key: u64) {
@@ -79,27 +71,47 @@ impl Event {
 
     /// Builds an event from unsorted fields. When a name repeats, the values are merged into a
     /// list in their input order, so nothing the source sent is lost.
+    ///
+    /// Fields already in the event's order with no name repeated (as the syslog header and
+    /// most parsers push them) are kept in the vector given, with no copy: building an event
+    /// then allocates only its array of keys.
     #[must_use]
-    pub fn from_fields(fields: Vec<(Str, Value)>) -> Self {
+    pub fn from_fields(mut fields: Vec<(Str, Value)>) -> Self {
+        fields.reserve(SPARE_FIELDS);
+        // As much room as the fields have, so that an insert grows neither array alone.
+        let mut keys: Vec<u64> = Vec::with_capacity(fields.capacity());
+        keys.extend(fields.iter().map(|(name, _)| field_key(name)));
+        let mut present = Presence::default();
+        let in_order = keys.iter().zip(&fields).zip(keys.iter().zip(&fields).skip(1)).all(
+            |((left_key, (left, _)), (right_key, (right, _)))| {
+                (left_key, left) < (right_key, right)
+            },
+        );
+        if in_order {
+            for &key in &keys {
+                mark(&mut present, key);
+            }
+            return Self { fields, keys, present, timestamp: None };
+        }
         // Each name's key is computed once, not in every comparison of the sort. The sort is
         // stable, so repeated names keep their input order when merged into a list.
-        let mut keyed: Vec<(u64, Str, Value)> =
-            fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
-        sort_keyed(&mut keyed);
-        let mut merged: Vec<(Str, Value)> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
-        let mut keys: Vec<u64> = Vec::with_capacity(keyed.len() + SPARE_FIELDS);
-        let mut present = Presence::default();
+        let mut keyed: Vec<(u64, Str, Value)> = keys
+            .drain(..)
+            .zip(fields.drain(..))
+            .map(|(key, (name, value))| (key, name, value))
+            .collect();
+        keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
         for (key, name, value) in keyed {
-            match merged.last_mut() {
+            match fields.last_mut() {
                 Some((last_name, last_value)) if *last_name == name => last_value.push(value),
                 _ => {
                     mark(&mut present, key);
                     keys.push(key);
-                    merged.push((name, value));
+                    fields.push((name, value));
                 }
             }
         }
-        Self { fields: merged, keys, present, timestamp: None }
+        Self { fields, keys, present, timestamp: None }
     }
 
     /// Sets the event time.
@@ -155,10 +167,14 @@ impl Event {
             }
             return;
         }
+        // Each name's key is computed once, not in every comparison of the sort (sorting in
+        // place with keys computed per comparison measured slower than this one allocation).
         let mut added: Vec<(u64, Str, Value)> =
             fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
         // Stable, so a repeated name's values stay in the order given and the last one wins.
-        sort_keyed(&mut added);
+        if !added.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
+            added.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
+        }
         // Keep at the front of `added` only the names the event lacks, once each.
         let mut kept = 0;
         for idx in 0..added.len() {
@@ -182,11 +198,14 @@ impl Event {
         }
         // Grow both arrays by the new names (placeholders at the end), then fill them from the
         // back: each step puts the greater of the last unplaced old field and the last new one
-        // in the last free slot. Old and new names never compare equal here.
+        // in the last free slot. Old and new names never compare equal here. Events built
+        // with room for what comes after (the syslog header's) do not grow here.
         let old_len = self.fields.len();
         let total = old_len + added.len();
-        self.fields.reserve_exact(added.len() + SPARE_FIELDS);
-        self.keys.reserve_exact(added.len() + SPARE_FIELDS);
+        if self.fields.capacity() < total {
+            self.fields.reserve_exact(added.len() + SPARE_FIELDS);
+        }
+        self.keys.reserve_exact(self.fields.capacity() - self.keys.len());
         self.fields.resize_with(total, || (Str::literal(""), Value::Null));
         self.keys.resize(total, 0);
         let mut old = old_len;

@@ -16,6 +16,10 @@ pub const MAX_NAME_LEN: usize = 256;
 /// Longest free text kept (reasons, messages, user agents, URLs), in bytes.
 pub const MAX_TEXT_LEN: usize = 8192;
 
+/// Fields of one record that [`EcsFields::new`] makes room for: most parsers' records have
+/// fewer; a firewall line or a DNS query has about this many.
+const FIELDS: usize = 32;
+
 /// The fields one parser found for one record.
 #[derive(Debug, Default)]
 pub struct EcsFields {
@@ -26,10 +30,11 @@ pub struct EcsFields {
 }
 
 impl EcsFields {
-    /// Returns an empty set of fields.
+    /// Returns an empty set of fields, with room for what most parsers find in one record
+    /// (growing from empty took several reallocations per event).
     #[must_use]
     pub fn new() -> Self {
-        Self::default()
+        Self { fields: Vec::with_capacity(FIELDS), ..Self::default() }
     }
 
     /// Sets `event.dataset`, `event.kind`, and the ECS categorisation: `event.category` and
@@ -182,10 +187,10 @@ impl EcsFields {
             && self.related_hosts.is_empty()
     }
 
-    /// Writes the fields into `event`, replacing fields of the same name, then the `related.*`
-    /// lists (merged with any the event already has).
-    pub fn apply(self, event: &mut Event) {
-        event.extend(self.fields);
+    /// Writes the fields into `event`, replacing fields of the same name, with the `related.*`
+    /// lists merged with any the event or the fields already have. One [`Event::extend`]
+    /// places them all.
+    pub fn apply(mut self, event: &mut Event) {
         for (name, values) in [
             ("related.user", self.related_users),
             ("related.ip", self.related_ips),
@@ -194,10 +199,15 @@ impl EcsFields {
             if values.is_empty() {
                 continue;
             }
-            let mut merged: Vec<String> = match event.get(name) {
+            // A list set among the fields replaces the event's, so it is the one merged with.
+            let existing = match self.fields.iter().rev().find(|(field, _)| **field == *name) {
+                Some((_, value)) => Some(value),
+                None => event.get(name),
+            };
+            let mut merged: Vec<String> = match existing {
                 // The usual case: the names found are moved in, not copied again.
                 None => {
-                    event.insert(name, moved_list(values));
+                    self.fields.push((name.into(), moved_list(values)));
                     continue;
                 }
                 Some(Value::List(items)) => {
@@ -208,8 +218,10 @@ impl EcsFields {
             for value in &values {
                 push_unique(&mut merged, value);
             }
-            event.insert(name, moved_list(merged));
+            // Pushed last: of a name given twice, `extend` keeps the last value.
+            self.fields.push((name.into(), moved_list(merged)));
         }
+        event.extend(self.fields);
     }
 
     /// Builds a new event from the fields.

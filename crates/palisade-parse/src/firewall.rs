@@ -595,7 +595,9 @@ fn offset_in(whole: &str, part: &str) -> usize {
 
 /// `52:54:00:12:34:56` → `52-54-00-12-34-56` (ECS form: upper case, hyphens).
 fn ecs_mac(octets: &[&str]) -> String {
-    octets.iter().map(|octet| octet.to_ascii_uppercase()).collect::<Vec<_>>().join("-")
+    let mut mac = octets.join("-");
+    mac.make_ascii_uppercase();
+    mac
 }
 
 /// The IANA keyword (lower case) of a protocol number the kernel printed as a number.

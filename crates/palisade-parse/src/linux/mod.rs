@@ -289,7 +289,9 @@ impl<'a> Program<'a> {
 #[derive(Debug)]
 struct Record {
     action: &'static Action,
-    fields: Vec<(&'static str, Value)>,
+    /// What the line said; [`Record::apply`] adds the action's and the program's fields to
+    /// the same vector, which is made with room for them.
+    fields: Vec<(Str, Value)>,
     related_users: Vec<String>,
     related_ips: Vec<String>,
     related_hosts: Vec<String>,
@@ -299,7 +301,7 @@ impl Record {
     fn new(action: &'static Action) -> Self {
         Self {
             action,
-            fields: Vec::with_capacity(8),
+            fields: Vec::with_capacity(20),
             related_users: Vec::new(),
             related_ips: Vec::new(),
             related_hosts: Vec::new(),
@@ -310,30 +312,31 @@ impl Record {
     /// are skipped.
     fn name(&mut self, field: &'static str, value: &str) {
         if !value.is_empty() {
-            self.fields.push((field, Value::from(cap(value, MAX_NAME_LEN))));
+            self.fields.push((Str::literal(field), Value::from(cap(value, MAX_NAME_LEN))));
         }
     }
 
     /// Sets a free-text field, capped at [`MAX_TEXT_LEN`]; empty values are skipped.
     fn text(&mut self, field: &'static str, value: &str) {
         if !value.is_empty() {
-            self.fields.push((field, Value::from(cap(value, MAX_TEXT_LEN))));
+            self.fields.push((Str::literal(field), Value::from(cap(value, MAX_TEXT_LEN))));
         }
     }
 
     /// Sets `process.command_line`, capped at [`MAX_COMMAND_LEN`].
     fn command_line(&mut self, value: &str) {
         if !value.is_empty() {
-            self.fields.push(("process.command_line", Value::from(cap(value, MAX_COMMAND_LEN))));
+            self.fields
+                .push(("process.command_line".into(), Value::from(cap(value, MAX_COMMAND_LEN))));
         }
     }
 
     fn int(&mut self, field: &'static str, value: i64) {
-        self.fields.push((field, Value::Int(value)));
+        self.fields.push((Str::literal(field), Value::Int(value)));
     }
 
     fn flag(&mut self, field: &'static str, value: bool) {
-        self.fields.push((field, Value::Bool(value)));
+        self.fields.push((Str::literal(field), Value::Bool(value)));
     }
 
     /// Sets a user field (`user.name`, `user.target.name`...) and adds it to `related.user`.
@@ -406,7 +409,7 @@ impl Record {
 
     fn apply(self, program: &Program<'_>, pid: Option<u32>, event: &mut Event) {
         let action = self.action;
-        let mut fields: Vec<(Str, Value)> = Vec::with_capacity(self.fields.len() + 12);
+        let mut fields = self.fields;
         fields.push(("event.dataset".into(), Value::literal(DATASET)));
         fields.push(("event.kind".into(), Value::literal("event")));
         fields.push(("event.action".into(), Value::literal(action.name)));
@@ -425,7 +428,6 @@ impl Record {
         if let Some(pid) = pid {
             fields.push(("process.pid".into(), Value::Int(i64::from(pid))));
         }
-        fields.extend(self.fields.into_iter().map(|(name, value)| (Str::literal(name), value)));
         for (name, values) in [
             ("related.user", self.related_users),
             ("related.ip", self.related_ips),

@@ -4,6 +4,12 @@ use palisade_event::{Event, Str, Value};
 
 use super::{SyslogFormat, SyslogMessage};
 
+/// Most fields the header gives an event (structured data aside).
+const HEADER_FIELDS: usize = 18;
+/// Fields the program's parser, the input and the enrichment usually add after the header: a
+/// firewall line or a DNS query adds about twenty.
+const PROGRAM_FIELDS: usize = 28;
+
 /// The tag of a message that matched no syslog format.
 pub const TAG_UNPARSED: &str = "_syslog_unparsed";
 /// The tag of a message whose PRI was out of range (above 191).
@@ -30,7 +36,10 @@ impl SyslogMessage {
     #[must_use]
     pub fn into_event(self, original: &str) -> Event {
         let n_params: usize = self.structured_data.iter().map(|element| element.params.len()).sum();
-        let mut fields: Vec<(Str, Value)> = Vec::with_capacity(18 + n_params);
+        // Room for the header, and for what the program's parser and the enrichment add after
+        // it, so that neither moves the array to grow it.
+        let mut fields: Vec<(Str, Value)> =
+            Vec::with_capacity(HEADER_FIELDS + n_params + PROGRAM_FIELDS);
         let mut push = |name: &'static str, value: Value| fields.push((name.into(), value));
         // Pushed in the event's field order (`palisade_event::field_order`: by length, then
         // bytes), so that `Event::from_fields` finds them sorted and skips its sort.
