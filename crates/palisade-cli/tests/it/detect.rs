@@ -401,7 +401,8 @@ fn one_syslog_stream_reaches_the_detectors_in_the_order_sent() {
     let server = Server::start(&data, None);
 
     let total = (ATTACKERS - 1) * SPACING + SUCCESS_AFTER + 1;
-    // Each attacker has its own address, user and host, so no alert stands for another's.
+    // Each attacker has its own address, user and host, so no alert stands for another's;
+    // each attempt its own sshd process (failures of one process within seconds count once).
     let mut slots: Vec<Option<String>> = vec![None; total];
     for attacker in 0..ATTACKERS {
         let ip = format!("198.51.100.{}", 1 + attacker);
@@ -409,11 +410,11 @@ fn one_syslog_stream_reaches_the_detectors_in_the_order_sent() {
         for failure in 0..12 {
             let port = 40_000 + failure;
             slots[attacker * SPACING + failure * 10] = Some(format!(
-                "{host} sshd 811 - - Failed password for {user} from {ip} port {port} ssh2"
+                "{host} sshd {port} - - Failed password for {user} from {ip} port {port} ssh2"
             ));
         }
         slots[attacker * SPACING + SUCCESS_AFTER] = Some(format!(
-            "{host} sshd 811 - - Accepted password for {user} from {ip} port 50000 ssh2"
+            "{host} sshd 50000 - - Accepted password for {user} from {ip} port 50000 ssh2"
         ));
     }
     let mut stream = String::new();
@@ -433,13 +434,11 @@ fn one_syslog_stream_reaches_the_detectors_in_the_order_sent() {
     socket.write_all(stream.as_bytes()).expect("send");
     socket.shutdown(std::net::Shutdown::Write).expect("shutdown");
 
-    // Caught by the Sigma correlation or by the brute-force detector: either will do.
-    let alerted = |all: &[serde_json::Value]| {
+    // The addresses that one rule or detector raised alerts for.
+    let alerted = |all: &[serde_json::Value], rule: &dyn Fn(&serde_json::Value) -> bool| {
         let mut ips: Vec<String> = all
             .iter()
-            .filter(|alert| {
-                alert["rule_id"] == "palisade.brute_force" || alert["rule_title"] == CORRELATION
-            })
+            .filter(|alert| rule(alert))
             .flat_map(|alert| alert["entities"]["ips"].as_array().cloned().unwrap_or_default())
             .filter_map(|ip| ip.as_str().map(str::to_owned))
             .collect();
@@ -447,12 +446,18 @@ fn one_syslog_stream_reaches_the_detectors_in_the_order_sent() {
         ips.dedup();
         ips
     };
+    let brute_force = |alert: &serde_json::Value| alert["rule_id"] == "palisade.brute_force";
+    let correlation = |alert: &serde_json::Value| alert["rule_title"] == CORRELATION;
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut stored = 0;
     while Instant::now() < deadline {
         let rows = server.query(&admin, "SELECT count(*) AS n FROM events");
         stored = rows["rows"][0]["n"].as_u64().unwrap_or(0);
-        if stored == total as u64 && alerted(&alerts(&server, &admin)).len() >= ATTACKERS {
+        let all = alerts(&server, &admin);
+        if stored == total as u64
+            && alerted(&all, &brute_force).len() >= ATTACKERS
+            && alerted(&all, &correlation).len() >= ATTACKERS
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -463,5 +468,7 @@ fn one_syslog_stream_reaches_the_detectors_in_the_order_sent() {
     let mut expected: Vec<String> =
         (0..ATTACKERS).map(|attacker| format!("198.51.100.{}", 1 + attacker)).collect();
     expected.sort();
-    assert_eq!(alerted(&alerts(&server, &admin)), expected, "every attacker is caught");
+    let all = alerts(&server, &admin);
+    assert_eq!(alerted(&all, &brute_force), expected, "the detector catches every attacker");
+    assert_eq!(alerted(&all, &correlation), expected, "so does the Sigma correlation");
 }
