@@ -431,6 +431,52 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `from_fields` ends where inserting the fields one by one ends, a repeated name's
+        /// values merged into a list in input order; both for fields in any order and for
+        /// fields already in the event's order with no repeat (kept without a copy).
+        #[test]
+        fn from_fields_equals_inserts(
+            fields in proptest::collection::vec((0usize..12, 0i64..5), 0..16),
+            ordered in proptest::bool::ANY,
+        ) {
+            const NAMES: [&str; 12] = [
+                "a", "b", "source.ip", "source.ipx", "source.port", "source.porx",
+                "event.category", "event.type", "user.name", "user.names", "m", "zz",
+            ];
+            let mut fields: Vec<(&str, i64)> =
+                fields.into_iter().map(|(name, value)| (NAMES[name], value)).collect();
+            if ordered {
+                fields.sort_by(|left, right| field_order(left.0, right.0));
+                fields.dedup_by(|right, left| left.0 == right.0);
+            }
+            let mut expected = Event::new();
+            for (name, value) in &fields {
+                let value = match expected.get(name) {
+                    Some(existing) => {
+                        let mut list = existing.clone();
+                        list.push(Value::Int(*value));
+                        list
+                    }
+                    None => Value::Int(*value),
+                };
+                expected.insert(*name, value);
+            }
+            let built = Event::from_fields(
+                fields.iter().map(|(name, value)| (Str::literal(name), Value::Int(*value))).collect(),
+            );
+            proptest::prop_assert_eq!(&built, &expected);
+            proptest::prop_assert_eq!(built.keys.len(), built.fields.len());
+            for (name, value) in built.fields() {
+                proptest::prop_assert_eq!(built.get(name), Some(value));
+            }
+            for name in NAMES {
+                let set = fields.iter().any(|(field, _)| *field == name);
+                proptest::prop_assert_eq!(built.get(name).is_some(), set, "{}", name);
+            }
+        }
+    }
+
+    proptest::proptest! {
         /// Names drawn to share keys: a few prefixes, lengths around the 7-byte head and the
         /// 255 cap, so that lookups go through equal keys and long-name comparisons.
         #[test]
