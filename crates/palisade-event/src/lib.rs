@@ -81,35 +81,32 @@ impl Event {
         // As much room as the fields have, so that an insert grows neither array alone.
         let mut keys: Vec<u64> = Vec::with_capacity(fields.capacity());
         keys.extend(fields.iter().map(|(name, _)| field_key(name)));
-        let mut present = Presence::default();
-        let in_order = keys.iter().zip(&fields).zip(keys.iter().zip(&fields).skip(1)).all(
-            |((left_key, (left, _)), (right_key, (right, _)))| {
-                (left_key, left) < (right_key, right)
-            },
+        // Strictly increasing: in order, and no name twice.
+        let in_order = keys.iter().zip(&fields).is_sorted_by(
+            |(left_key, (left, _)), (right_key, (right, _))| (left_key, left) < (right_key, right),
         );
-        if in_order {
-            for &key in &keys {
-                mark(&mut present, key);
-            }
-            return Self { fields, keys, present, timestamp: None };
-        }
-        // Each name's key is computed once, not in every comparison of the sort. The sort is
-        // stable, so repeated names keep their input order when merged into a list.
-        let mut keyed: Vec<(u64, Str, Value)> = keys
-            .drain(..)
-            .zip(fields.drain(..))
-            .map(|(key, (name, value))| (key, name, value))
-            .collect();
-        keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
-        for (key, name, value) in keyed {
-            match fields.last_mut() {
-                Some((last_name, last_value)) if *last_name == name => last_value.push(value),
-                _ => {
-                    mark(&mut present, key);
-                    keys.push(key);
-                    fields.push((name, value));
+        if !in_order {
+            // Each name's key is computed once, not in every comparison of the sort. The sort
+            // is stable, so repeated names keep their input order when merged into a list.
+            let mut keyed: Vec<(u64, Str, Value)> = keys
+                .drain(..)
+                .zip(fields.drain(..))
+                .map(|(key, (name, value))| (key, name, value))
+                .collect();
+            keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
+            for (key, name, value) in keyed {
+                match fields.last_mut() {
+                    Some((last_name, last_value)) if *last_name == name => last_value.push(value),
+                    _ => {
+                        keys.push(key);
+                        fields.push((name, value));
+                    }
                 }
             }
+        }
+        let mut present = Presence::default();
+        for &key in &keys {
+            mark(&mut present, key);
         }
         Self { fields, keys, present, timestamp: None }
     }
