@@ -17,7 +17,7 @@ mod value;
 
 pub use jiff::Timestamp;
 pub use str::Str;
-pub use value::{Text, Value};
+pub use value::{Text, TextSource, Value};
 
 /// Room left in a built event's field arrays for the few fields added after parsing (the
 /// message, enrichment, tags), so that those inserts do not reallocate both arrays.

@@ -1,48 +1,43 @@
-//! [`Str`]: an immutable string that is either a literal of the program or owned.
+//! [`Str`]: an immutable string that is either a literal of the program, short enough to
+//! live inside the value itself, or owned.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
 
-/// An immutable string: a `&'static str` when the text is a literal of the program, or an
-/// owned box otherwise.
+use compact_str::CompactString;
+
+/// An immutable string that allocates only when it must: a literal of the program is
+/// borrowed, text of up to 24 bytes is stored inline, and only longer text gets a heap
+/// buffer. All three fit in the same 24 bytes.
 ///
 /// Parsers name most fields (`source.ip`, `event.category`) and write many values
-/// (`authentication`, `failure`, `Notice`) from literals. Keeping those as borrowed literals
-/// saves an allocation when an event is built and a free when it is dropped, which at
-/// hundreds of thousands of events a second, each with a dozen or more such strings, is a
-/// large share of ingest's cost. Equality, order and hashing are the text's, whatever the
-/// storage.
+/// (`authentication`, `failure`, `Notice`) from literals, and most of the values they copy
+/// out of a line (addresses, ports, user and host names, process names and ids) are short.
+/// At hundreds of thousands of events a second, each with a dozen or more such strings, an
+/// allocation and a free per string were a large share of ingest's cost. Equality, order and
+/// hashing are the text's, whatever the storage.
 #[derive(Clone)]
-pub struct Str(Repr);
-
-#[derive(Clone)]
-enum Repr {
-    Literal(&'static str),
-    Owned(Box<str>),
-}
+pub struct Str(CompactString);
 
 impl Str {
     /// A literal: no allocation, nothing to free.
     #[must_use]
     pub const fn literal(text: &'static str) -> Self {
-        Self(Repr::Literal(text))
+        Self(CompactString::const_new(text))
     }
 
-    /// An owned copy of borrowed text.
+    /// A copy of borrowed text: inline when short, else one allocation.
     #[must_use]
     pub fn copy(text: &str) -> Self {
-        Self(Repr::Owned(text.into()))
+        Self(CompactString::new(text))
     }
 
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            Repr::Literal(text) => text,
-            Repr::Owned(text) => text,
-        }
+        self.0.as_str()
     }
 }
 
@@ -73,14 +68,16 @@ impl From<&'static str> for Str {
 }
 
 impl From<String> for Str {
+    /// Short text moves inline (and the string's buffer is freed); longer text keeps the
+    /// string's buffer.
     fn from(text: String) -> Self {
-        Self(Repr::Owned(text.into_boxed_str()))
+        Self(CompactString::from(text))
     }
 }
 
 impl From<Box<str>> for Str {
     fn from(text: Box<str>) -> Self {
-        Self(Repr::Owned(text))
+        Self(CompactString::from(text))
     }
 }
 
@@ -166,5 +163,32 @@ mod tests {
         assert!(Str::copy("a") < Str::literal("b"));
         assert_eq!(format!("{literal:?}"), "\"source.ip\"");
         assert_eq!(&*owned.clone(), "source.ip");
+    }
+
+    #[test]
+    fn every_storage_fits_in_three_words() {
+        // Events hold tens of these per field pair; a bigger `Str` makes every event bigger.
+        assert_eq!(std::mem::size_of::<Str>(), 24);
+        assert_eq!(std::mem::size_of::<Option<Str>>(), 24);
+    }
+
+    proptest::proptest! {
+        /// Whatever the length (inline up to 24 bytes, on the heap beyond) and whichever way
+        /// it is made, a `Str` gives back its text and compares as the text does.
+        #[test]
+        fn text_survives_every_constructor(
+            text in "(?s).{0,40}",
+            other in "(?s).{0,40}",
+        ) {
+            let copied = Str::copy(&text);
+            let moved = Str::from(text.clone());
+            let boxed = Str::from(text.clone().into_boxed_str());
+            proptest::prop_assert_eq!(copied.as_str(), text.as_str());
+            proptest::prop_assert_eq!(moved.as_str(), text.as_str());
+            proptest::prop_assert_eq!(boxed.as_str(), text.as_str());
+            let cloned = copied.clone();
+            proptest::prop_assert_eq!(cloned.as_str(), text.as_str());
+            proptest::prop_assert_eq!(copied.cmp(&Str::copy(&other)), text.as_str().cmp(other.as_str()));
+        }
     }
 }

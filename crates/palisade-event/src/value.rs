@@ -18,11 +18,11 @@ pub struct Text {
 }
 
 impl Text {
-    /// Wraps a string.
+    /// Wraps a string: a short one is stored inline (see [`Str`]); an owned `String` that is
+    /// too long for that keeps its buffer.
     #[must_use]
-    pub fn new(raw: impl Into<Box<str>>) -> Self {
-        let raw: Box<str> = raw.into();
-        Self { raw: raw.into(), lower: OnceLock::new() }
+    pub fn new(raw: impl Into<TextSource>) -> Self {
+        Self { raw: raw.into().0, lower: OnceLock::new() }
     }
 
     /// Wraps a literal of the program (a category, an outcome, a severity name): the text is
@@ -42,6 +42,45 @@ impl Text {
     #[must_use]
     pub fn lower(&self) -> &str {
         self.lower.get_or_init(|| fold(&self.raw)).as_deref().unwrap_or(&self.raw)
+    }
+}
+
+/// Text that [`Text::new`] takes: borrowed text is copied, an owned `String` is moved (see
+/// [`Str`] for where each ends up). A literal of the program goes through
+/// [`Text::literal`] instead, uncopied.
+#[derive(Debug)]
+pub struct TextSource(Str);
+
+impl From<&str> for TextSource {
+    fn from(text: &str) -> Self {
+        TextSource(Str::copy(text))
+    }
+}
+
+impl From<&String> for TextSource {
+    fn from(text: &String) -> Self {
+        TextSource(Str::copy(text))
+    }
+}
+
+impl From<String> for TextSource {
+    fn from(text: String) -> Self {
+        TextSource(Str::from(text))
+    }
+}
+
+impl From<Box<str>> for TextSource {
+    fn from(text: Box<str>) -> Self {
+        TextSource(Str::from(text))
+    }
+}
+
+impl From<Cow<'_, str>> for TextSource {
+    fn from(text: Cow<'_, str>) -> Self {
+        match text {
+            Cow::Borrowed(text) => TextSource(Str::copy(text)),
+            Cow::Owned(text) => TextSource(Str::from(text)),
+        }
     }
 }
 

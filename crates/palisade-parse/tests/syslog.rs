@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use palisade_event::Str;
 use palisade_parse::syslog::{
     Frame, Framer, OVERSIZE_FACTOR, SdElement, SyslogContext, SyslogFormat, SyslogMessage, parse,
 };
@@ -381,7 +382,7 @@ fn escape_sd_value(value: &str) -> String {
 
 /// Writes a message in RFC 5424, the reverse of `parse`.
 fn render_rfc5424(message: &SyslogMessage) -> String {
-    let nil = |field: &Option<String>| field.clone().unwrap_or_else(|| "-".to_owned());
+    let nil = |field: &Option<Str>| field.as_deref().unwrap_or("-").to_owned();
     let mut line = format!(
         "<{}>1 {} {} {} {} {} ",
         message.priority().expect("generated with a PRI"),
@@ -434,10 +435,10 @@ fn rfc5424_message() -> impl Strategy<Value = SyslogMessage> {
                     version: Some(1),
                     timestamp: seconds
                         .map(|seconds| Timestamp::from_second(seconds).expect("in range")),
-                    hostname,
-                    app_name,
-                    procid,
-                    msgid,
+                    hostname: hostname.map(Str::from),
+                    app_name: app_name.map(Str::from),
+                    procid: procid.map(Str::from),
+                    msgid: msgid.map(Str::from),
                     structured_data,
                     message,
                 }
@@ -507,7 +508,8 @@ proptest! {
         prop_assert!(resolved == written || resolved.duration_since(written).abs().as_hours() == 1);
         prop_assert_eq!(parsed.hostname.as_deref(), Some(hostname.as_str()));
         prop_assert_eq!(parsed.app_name.as_deref(), Some(app_name.as_str()));
-        prop_assert_eq!(parsed.procid, pid.map(|pid| pid.to_string()));
+        let expected = pid.map(|pid| pid.to_string());
+        prop_assert_eq!(parsed.procid.as_deref(), expected.as_deref());
         prop_assert_eq!(parsed.message, message);
     }
 }

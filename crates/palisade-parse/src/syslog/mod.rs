@@ -31,6 +31,7 @@ mod time;
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use palisade_event::Str;
 
 pub use event::{TAG_INVALID_PRIORITY, TAG_UNPARSED};
 pub use framing::{Frame, Framer, OVERSIZE_FACTOR};
@@ -109,13 +110,13 @@ pub struct SyslogMessage {
     /// The time the message was written, when it had a timestamp that could be read.
     pub timestamp: Option<Timestamp>,
     /// HOSTNAME: a name, an IPv4 or IPv6 address.
-    pub hostname: Option<String>,
+    pub hostname: Option<Str>,
     /// APP-NAME, or the RFC 3164 TAG without its `[PID]` (kept whole: `sshd(pam_unix)`).
-    pub app_name: Option<String>,
+    pub app_name: Option<Str>,
     /// PROCID, or the PID in brackets after an RFC 3164 TAG.
-    pub procid: Option<String>,
+    pub procid: Option<Str>,
     /// MSGID (RFC 5424 only).
-    pub msgid: Option<String>,
+    pub msgid: Option<Str>,
     /// STRUCTURED-DATA (RFC 5424 only).
     pub structured_data: Vec<SdElement>,
     /// The free-form message, without its UTF-8 BOM and trailing line terminators.
@@ -195,6 +196,15 @@ fn trim_terminators(bytes: &[u8]) -> &[u8] {
 /// Decodes bytes as UTF-8, replacing invalid sequences.
 fn lossy(bytes: &[u8]) -> String {
     crate::text::utf8_lossy(bytes).into_owned()
+}
+
+/// [`lossy`] for a short header field (host, program, PID, MSGID): stored inline, so most
+/// take no allocation.
+fn lossy_str(bytes: &[u8]) -> Str {
+    match crate::text::utf8_lossy(bytes) {
+        std::borrow::Cow::Borrowed(text) => Str::copy(text),
+        std::borrow::Cow::Owned(text) => Str::from(text),
+    }
 }
 
 /// Splits off the next token: the bytes up to the next space (or the end), and the rest after

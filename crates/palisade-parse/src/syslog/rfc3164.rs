@@ -22,7 +22,9 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use super::priority::Pri;
-use super::{SyslogContext, SyslogFormat, SyslogMessage, lossy, next_token, skip_spaces, time};
+use super::{
+    SyslogContext, SyslogFormat, SyslogMessage, lossy, lossy_str, next_token, skip_spaces, time,
+};
 
 /// Zone names that Cisco devices print after the time (`show-timezone`). Only UTC and GMT
 /// change how the time is read; the others are too ambiguous (`IST`, `CST`) and leave it in
@@ -53,7 +55,7 @@ pub(super) fn parse(rest: &[u8], pri: Pri, ctx: &SyslogContext) -> Option<Syslog
                 None => {
                     let (hostname, after) = next_token(body);
                     if !hostname.is_empty() && hostname != b"-" {
-                        message.hostname = Some(lossy(hostname));
+                        message.hostname = Some(lossy_str(hostname));
                     }
                     let after = skip_spaces(after);
                     let after = after.strip_prefix(b": ").unwrap_or(after);
@@ -70,9 +72,9 @@ pub(super) fn parse(rest: &[u8], pri: Pri, ctx: &SyslogContext) -> Option<Syslog
     let body = match tag {
         Some(tag) => {
             if !tag.app_name.is_empty() {
-                message.app_name = Some(lossy(tag.app_name));
+                message.app_name = Some(lossy_str(tag.app_name));
             }
-            message.procid = tag.procid.filter(|procid| !procid.is_empty()).map(lossy);
+            message.procid = tag.procid.filter(|procid| !procid.is_empty()).map(lossy_str);
             tag.message
         }
         None => rest,
@@ -217,7 +219,8 @@ mod tests {
     fn header(line: &str) -> (Option<String>, Option<String>, Option<String>, String) {
         let message = parse(line);
         assert_eq!(message.format, SyslogFormat::Rfc3164, "{line}");
-        (message.hostname, message.app_name, message.procid, message.message)
+        let owned = |text: Option<palisade_event::Str>| text.map(|text| text.as_str().to_owned());
+        (owned(message.hostname), owned(message.app_name), owned(message.procid), message.message)
     }
 
     fn some(text: &str) -> Option<String> {

@@ -12,8 +12,12 @@
 //!   BSD tag's colon;
 //! - no length limit of the RFC (255 for HOSTNAME, 48 for APP-NAME...) is enforced.
 
+use palisade_event::Str;
+
 use super::priority::Pri;
-use super::{SdElement, SyslogContext, SyslogFormat, SyslogMessage, lossy, next_token, time};
+use super::{
+    SdElement, SyslogContext, SyslogFormat, SyslogMessage, lossy, lossy_str, next_token, time,
+};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -69,10 +73,10 @@ pub(super) fn parse(rest: &[u8], pri: Pri, ctx: &SyslogContext) -> Option<Syslog
 }
 
 /// A header field: `None` for NILVALUE or an empty token.
-fn field(token: &[u8]) -> Option<String> {
+fn field(token: &[u8]) -> Option<Str> {
     match token {
         b"" | b"-" => None,
-        token => Some(lossy(token)),
+        token => Some(lossy_str(token)),
     }
 }
 
