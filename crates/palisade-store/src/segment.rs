@@ -40,13 +40,26 @@ use crate::schema;
 /// pruning skip useful amounts.
 pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// zstd level of a flushed segment: the flush runs beside ingest, and level 1 compresses
-/// about twice as fast as 3. Compaction rewrites small flushed row groups at
-/// [`COMPACT_ZSTD_LEVEL`]; a busy source's large ones are copied and stay at this level
-/// (on the syslog benchmark the rewritten segments were about 2 % smaller).
+/// zstd level of a flushed segment large enough for compaction to copy it as it is
+/// ([`COPY_ROW_GROUP_ROWS`]): the flush runs beside ingest, and level 1 compresses about
+/// twice as fast as 3 (on the syslog benchmark the rewritten segments were about 2 %
+/// smaller).
 const FLUSH_ZSTD_LEVEL: i32 = 1;
 /// zstd level of row groups that compaction rewrites.
 const COMPACT_ZSTD_LEVEL: i32 = 3;
+
+/// How a segment's pages are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// For a flush smaller than [`COPY_ROW_GROUP_ROWS`], which compaction will decode and
+    /// encode again: LZ4 and no dictionaries, several times cheaper to write and to read back
+    /// than zstd with dictionaries, for files about a third larger that live only until
+    /// their source has [`crate::StoreConfig::compact_min_segments`] of them. In a stream of
+    /// many sources every flush is this small, so this is most of what a flush writes.
+    Interim,
+    /// zstd at this level, with dictionaries on the columns whose values repeat.
+    Zstd(i32),
+}
 
 /// The file that records how far the log has been flushed.
 const FLUSHED: &str = "FLUSHED";
@@ -98,10 +111,15 @@ pub fn write_sorted(
         .ok_or_else(|| Error::Internal("time column type".into()))?;
     let (min_micros, max_micros) =
         if times.is_empty() { (0, 0) } else { (times.value(0), times.value(times.len() - 1)) };
+    let encoding = if i64::try_from(sorted.num_rows()).unwrap_or(i64::MAX) < COPY_ROW_GROUP_ROWS {
+        Encoding::Interim
+    } else {
+        Encoding::Zstd(FLUSH_ZSTD_LEVEL)
+    };
     let mut writer = SegmentWriter::create(
         dir,
         Summary { first_seq, last_seq, raw_bytes, min_micros, max_micros },
-        FLUSH_ZSTD_LEVEL,
+        encoding,
     )?;
     writer.write(sorted)?;
     writer.finish()
@@ -139,13 +157,13 @@ struct SegmentWriter {
 }
 
 impl SegmentWriter {
-    fn create(dir: &Path, summary: Summary, zstd_level: i32) -> Result<Self> {
+    fn create(dir: &Path, summary: Summary, encoding: Encoding) -> Result<Self> {
         let (temp_path, final_path) = segment_paths(dir, &summary)?;
         let file = fs_err::File::create(&temp_path).map_err(Error::io("creating", &temp_path))?;
         let writer = ArrowWriter::try_new(
             file.into_parts().0,
             schema::schema(),
-            Some(writer_properties(&summary, zstd_level)?),
+            Some(writer_properties(&summary, encoding)?),
         )
         .map_err(|error| Error::Internal(error.to_string()))?;
         Ok(Self { writer, temp_path, final_path, dir: dir.to_owned() })
@@ -162,14 +180,23 @@ impl SegmentWriter {
     }
 }
 
-/// How every segment is encoded: zstd at `zstd_level`, row groups of at most
-/// [`ROW_GROUP_ROWS`], page statistics, bloom filters on the look-up columns, none of either
-/// on the nearly unique text columns, and the summary [`read_info`] reads back.
-fn writer_properties(summary: &Summary, zstd_level: i32) -> Result<WriterProperties> {
-    let level =
-        ZstdLevel::try_new(zstd_level).map_err(|error| Error::Internal(error.to_string()))?;
-    let mut properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(level))
+/// How every segment is encoded: compressed as `encoding` says, row groups of at most
+/// [`ROW_GROUP_ROWS`], page statistics, bloom filters on the look-up columns, neither
+/// dictionary nor statistics on the nearly unique text columns, and the summary
+/// [`read_info`] reads back.
+fn writer_properties(summary: &Summary, encoding: Encoding) -> Result<WriterProperties> {
+    let mut properties = WriterProperties::builder();
+    properties = match encoding {
+        Encoding::Interim => {
+            properties.set_compression(Compression::LZ4_RAW).set_dictionary_enabled(false)
+        }
+        Encoding::Zstd(level) => {
+            let level =
+                ZstdLevel::try_new(level).map_err(|error| Error::Internal(error.to_string()))?;
+            properties.set_compression(Compression::ZSTD(level))
+        }
+    };
+    let mut properties = properties
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_key_value_metadata(Some(summary.key_values()));
@@ -452,7 +479,7 @@ struct MergeWriter {
 impl MergeWriter {
     fn create(dir: &Path, summary: &Summary) -> Result<Self> {
         let arrow = schema::schema();
-        let mut properties = writer_properties(summary, COMPACT_ZSTD_LEVEL)?;
+        let mut properties = writer_properties(summary, Encoding::Zstd(COMPACT_ZSTD_LEVEL))?;
         // What `ArrowWriter` records, so readers get the Arrow types back (the time zone).
         add_encoded_arrow_schema_to_metadata(&arrow, &mut properties);
         let parquet = ArrowSchemaConverter::new().convert(&arrow).map_err(internal)?;
@@ -692,6 +719,58 @@ mod tests {
         let large = i64::try_from(rows).expect("rows");
         assert_eq!(groups, vec![large, 10, large]);
         assert_eq!(read_all(&merged.path), batch(1, 2 * rows + 10));
+    }
+
+    /// The codec and encodings of every column chunk of a file's row groups.
+    fn chunk_encodings(path: &Path) -> Vec<(Compression, bool)> {
+        let metadata = footer(path);
+        metadata
+            .row_groups()
+            .iter()
+            .flat_map(|group| group.columns().iter())
+            .map(|column| {
+                let dictionary = column.encodings().any(|encoding| {
+                    matches!(
+                        encoding,
+                        datafusion::parquet::basic::Encoding::RLE_DICTIONARY
+                            | datafusion::parquet::basic::Encoding::PLAIN_DICTIONARY
+                    )
+                });
+                (column.compression(), dictionary)
+            })
+            .collect()
+    }
+
+    /// A flush that compaction will rewrite is written cheaply (LZ4, no dictionaries); one it
+    /// will copy, and every merge's output, get zstd with dictionaries.
+    #[test]
+    fn only_flushes_that_will_be_rewritten_are_written_cheaply() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let small = dir.path().join("small");
+        let c = write_sorted(&small, &batch(1, 10), 1, 10, 1).expect("c");
+        let d = write_sorted(&small, &batch(11, 10), 11, 20, 1).expect("d");
+        for chunk in chunk_encodings(&c.path) {
+            assert_eq!(chunk, (Compression::LZ4_RAW, false));
+        }
+        assert_eq!(read_all(&c.path), batch(1, 10), "an interim file reads back whole");
+        let merged = compact_into_new(&[c, d]).expect("merge");
+        let chunks = chunk_encodings(&merged.path);
+        assert!(
+            chunks.iter().all(|(codec, _)| matches!(codec, Compression::ZSTD(_))),
+            "{chunks:?}"
+        );
+        assert!(chunks.iter().any(|(_, dictionary)| *dictionary), "{chunks:?}");
+        assert_eq!(read_all(&merged.path), batch(1, 20));
+
+        let rows = u64::try_from(COPY_ROW_GROUP_ROWS).expect("rows");
+        let large =
+            write_sorted(&dir.path().join("large"), &batch(1, rows), 1, rows, 1).expect("large");
+        let chunks = chunk_encodings(&large.path);
+        assert!(
+            chunks.iter().all(|(codec, _)| matches!(codec, Compression::ZSTD(_))),
+            "{chunks:?}"
+        );
+        assert!(chunks.iter().any(|(_, dictionary)| *dictionary), "{chunks:?}");
     }
 
     /// A segment written before the `_seq` column existed is merged with its rows' `_seq`
