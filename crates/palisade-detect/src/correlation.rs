@@ -969,6 +969,12 @@ impl CorrelationEngine {
     /// The open windows, to be saved across a restart.
     #[must_use]
     pub fn save(&self) -> serde_json::Value {
+        serde_json::from_str(self.save_json().get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// [`save`](Self::save) as JSON text, written straight from the windows (no value tree).
+    #[must_use]
+    pub fn save_json(&self) -> Box<serde_json::value::RawValue> {
         let groups = self
             .groups
             .iter()
@@ -979,7 +985,10 @@ impl CorrelationEngine {
             })
             .collect();
         let saved = Saved { version: 1, watermark: self.watermark, stats: self.stats, groups };
-        serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
+        serde_json::value::to_raw_value(&saved).unwrap_or_else(|error| {
+            tracing::warn!(%error, "correlation: state not saved");
+            serde_json::value::RawValue::NULL.to_owned()
+        })
     }
 
     /// Takes back what [`save`](Self::save) returned; windows of correlations that no longer

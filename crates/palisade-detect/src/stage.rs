@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use palisade_event::Event;
 use palisade_sigma::RuleSet;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::alert::{Alert, AlertKind, Entities, EventId, Severity};
 use crate::behaviour::{Behaviour, Readings, Seen};
@@ -80,6 +81,13 @@ struct Saved {
     correlation: Option<serde_json::Value>,
     #[serde(default)]
     behaviours: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// [`Saved`] as it is written: each part already JSON text.
+#[derive(Serialize)]
+struct SavedJson {
+    correlation: Option<Box<RawValue>>,
+    behaviours: std::collections::BTreeMap<&'static str, Box<RawValue>>,
 }
 
 /// A rule, correlation or detector as listed to users.
@@ -335,15 +343,25 @@ impl Detector {
     /// The correlation windows and behaviour baselines, to be saved across a restart.
     #[must_use]
     pub fn save(&self) -> serde_json::Value {
-        let saved = Saved {
-            correlation: Some(self.engine.save()),
+        serde_json::from_str(self.save_json().get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// [`save`](Self::save) as JSON text, written straight from each detector's state. The
+    /// server's checkpoint calls this with detection paused, so it builds no value tree.
+    #[must_use]
+    pub fn save_json(&self) -> Box<RawValue> {
+        let saved = SavedJson {
+            correlation: Some(self.engine.save_json()),
             behaviours: self
                 .behaviours
                 .iter()
-                .map(|behaviour| (behaviour.meta().id.to_owned(), behaviour.save()))
+                .map(|behaviour| (behaviour.meta().id, behaviour.save_json()))
                 .collect(),
         };
-        serde_json::to_value(saved).unwrap_or(serde_json::Value::Null)
+        serde_json::value::to_raw_value(&saved).unwrap_or_else(|error| {
+            tracing::warn!(%error, "detection state not saved");
+            RawValue::NULL.to_owned()
+        })
     }
 
     /// Takes back what [`save`](Self::save) returned. State of a detector that no longer
@@ -490,7 +508,8 @@ correlation:
         let mut detector = self::detector();
         let two = &events[1..3];
         assert!(run(&mut detector, two, now).is_empty());
-        let saved = detector.save();
+        // As the server's checkpoint does: the text of `save_json`, read back.
+        let saved = serde_json::from_str(detector.save_json().get()).expect("the text parses");
         let mut restored = self::detector();
         restored.restore(saved).expect("restores");
         let alerts = run(&mut restored, &events[3..], now);

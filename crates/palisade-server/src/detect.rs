@@ -326,13 +326,15 @@ impl Detection {
     /// # Errors
     /// IO errors.
     pub fn checkpoint(&self) -> std::io::Result<()> {
-        let state = self.lock().save();
-        let bytes = serde_json::to_vec(&state).map_err(std::io::Error::other)?;
+        // Detection waits only while the state is written out as text; the file is written
+        // and synced after the lock is released.
+        let state = self.lock().save_json();
+        let bytes = state.get().as_bytes();
         let temporary = self.state_path.with_extension("json.tmp");
         {
             use std::io::Write as _;
             let mut file = std::fs::File::create(&temporary)?;
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
         }
         std::fs::rename(&temporary, &self.state_path)

@@ -402,8 +402,8 @@ impl Behaviour for BruteForce {
         }
     }
 
-    fn save(&self) -> serde_json::Value {
-        serde_json::to_value(&self.state).unwrap_or(serde_json::Value::Null)
+    fn save_json(&self) -> Box<serde_json::value::RawValue> {
+        super::state_json(META.id, &self.state)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<()> {

@@ -22,6 +22,7 @@ pub mod rare_parent_child;
 
 use jiff::Timestamp;
 use palisade_event::Event;
+use serde_json::value::RawValue;
 
 use crate::{Alert, EventId, Result, Severity};
 
@@ -144,14 +145,31 @@ pub trait Behaviour: Send {
         self.observe(seen.event(), id, time)
     }
 
-    /// Everything it has learnt, to be saved across restarts.
-    fn save(&self) -> serde_json::Value;
+    /// Everything it has learnt, to be saved across restarts, as JSON text written straight
+    /// from the state: the checkpoint takes it with detection paused, and building a
+    /// `serde_json::Value` tree of a large state first (a new-device inventory of 100,000
+    /// addresses) took several times longer.
+    fn save_json(&self) -> Box<RawValue>;
+
+    /// [`save_json`](Self::save_json) as a value.
+    fn save(&self) -> serde_json::Value {
+        serde_json::from_str(self.save_json().get()).unwrap_or(serde_json::Value::Null)
+    }
 
     /// Takes back what [`save`](Self::save) returned.
     ///
     /// # Errors
     /// [`crate::Error::State`] when `state` does not decode.
     fn restore(&mut self, state: serde_json::Value) -> Result<()>;
+}
+
+/// A detector's state as JSON text; `null`, with a warning, when it cannot be written (which
+/// restores as a fresh start).
+pub(crate) fn state_json<T: serde::Serialize>(detector: &str, state: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(state).unwrap_or_else(|error| {
+        tracing::warn!(%error, detector, "state not saved");
+        RawValue::NULL.to_owned()
+    })
 }
 
 /// The settings of every behaviour detector (`[detect.behaviour.<name>]` in the config file).

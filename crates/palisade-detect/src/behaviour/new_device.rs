@@ -302,11 +302,8 @@ impl Behaviour for NewDevice {
         }
     }
 
-    fn save(&self) -> serde_json::Value {
-        serde_json::to_value(&self.state).unwrap_or_else(|error| {
-            tracing::warn!(%error, "new_device: state not saved");
-            serde_json::Value::Null
-        })
+    fn save_json(&self) -> Box<serde_json::value::RawValue> {
+        super::state_json(META.id, &self.state)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<()> {

@@ -453,11 +453,8 @@ impl Behaviour for OutboundTransfer {
         vec![alert]
     }
 
-    fn save(&self) -> serde_json::Value {
-        serde_json::to_value(&self.state).unwrap_or_else(|error| {
-            tracing::warn!(%error, "outbound_transfer: state not saved");
-            serde_json::Value::Null
-        })
+    fn save_json(&self) -> Box<serde_json::value::RawValue> {
+        super::state_json(META.id, &self.state)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<()> {
