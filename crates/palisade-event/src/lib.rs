@@ -250,6 +250,13 @@ impl Event {
         self.keys.iter().zip(&self.fields).map(|(key, (name, value))| (*key, &**name, value))
     }
 
+    /// The field at `idx` of [`fields`](Self::fields)' order, if there is one: lets a consumer
+    /// keep positions (in a buffer it reuses) instead of references.
+    #[must_use]
+    pub fn field_at(&self, idx: usize) -> Option<(&str, &Value)> {
+        self.fields.get(idx).map(|(name, value)| (&**name, value))
+    }
+
     /// Returns the number of fields.
     #[must_use]
     pub fn len(&self) -> usize {

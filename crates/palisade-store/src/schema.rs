@@ -199,6 +199,9 @@ pub(crate) struct Columns {
     sources: StringBuilder,
     seqs: Int64Builder,
     json: Vec<u8>,
+    /// Positions of the fields of the event being pushed that go to `_source`: kept between
+    /// events, so a row costs no allocation of its own.
+    rest: Vec<usize>,
     raw_bytes: u64,
     min_micros: i64,
     max_micros: i64,
@@ -219,6 +222,7 @@ impl Columns {
             ),
             seqs: Int64Builder::with_capacity(rows),
             json: Vec::with_capacity(1024),
+            rest: Vec::with_capacity(64),
             raw_bytes: 0,
             min_micros: i64::MAX,
             max_micros: i64::MIN,
@@ -236,30 +240,30 @@ impl Columns {
         let mut strings: [Option<std::borrow::Cow<'_, str>>; STRING_COLUMNS.len()] =
             std::array::from_fn(|_| None);
         let mut ints: [Option<i64>; INT_COLUMNS.len()] = [None; INT_COLUMNS.len()];
-        let mut rest: Vec<(&str, &Value)> = Vec::with_capacity(event.len());
+        self.rest.clear();
         let mut typed = TYPED.iter().peekable();
-        for (key, name, value) in event.keyed_fields() {
+        for (idx, (key, name, value)) in event.keyed_fields().enumerate() {
             while typed
                 .next_if(|(column_key, column, _)| (*column_key, *column) < (key, name))
                 .is_some()
             {}
             match typed.peek() {
-                Some((column_key, column, Slot::Str(idx)))
+                Some((column_key, column, Slot::Str(column_idx)))
                     if *column_key == key && *column == name =>
                 {
-                    strings[*idx] = text_of(value);
+                    strings[*column_idx] = text_of(value);
                 }
                 // A typed column that cannot hold the value (a non-numeric port, say) leaves
                 // it in `_source`, so nothing is lost.
-                Some((column_key, column, Slot::Int(idx)))
+                Some((column_key, column, Slot::Int(column_idx)))
                     if *column_key == key && *column == name =>
                 {
                     match int_of(value) {
-                        Some(int) => ints[*idx] = Some(int),
-                        None => rest.push((name, value)),
+                        Some(int) => ints[*column_idx] = Some(int),
+                        None => self.rest.push(idx),
                     }
                 }
-                _ => rest.push((name, value)),
+                _ => self.rest.push(idx),
             }
         }
         let mut encoded_bytes = 0;
@@ -270,11 +274,15 @@ impl Columns {
         for (builder, value) in self.ints.iter_mut().zip(ints) {
             builder.append_option(value);
         }
-        rest.sort_unstable_by(|left, right| left.0.cmp(right.0));
+        let name_at = |idx: usize| event.field_at(idx).map_or("", |(name, _)| name);
+        self.rest.sort_unstable_by(|&left, &right| name_at(left).cmp(name_at(right)));
         self.json.clear();
         let mut serializer = serde_json::Serializer::new(&mut self.json);
         // Writing plain data into a Vec cannot fail.
-        let _ = serde::Serializer::collect_map(&mut serializer, rest);
+        let _ = serde::Serializer::collect_map(
+            &mut serializer,
+            self.rest.iter().filter_map(|&idx| event.field_at(idx)),
+        );
         encoded_bytes += self.json.len();
         // serde_json writes valid UTF-8; the lossy form is only a fallback.
         match std::str::from_utf8(&self.json) {
@@ -549,6 +557,26 @@ mod tests {
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].0, 42);
         assert_eq!(back[0].1, event);
+    }
+
+    /// `_source` lists each row's own fields, keys in alphabetical order (not the event's
+    /// internal order), whatever the row before it held; a value its typed column cannot hold
+    /// (a `process.pid` that is not a number) stays there too.
+    #[test]
+    fn source_keys_are_alphabetical_and_per_row() {
+        let names = ["zeta", "a.much.longer.name", "mid", "b", "process.pid"];
+        let first = Event::from_fields(
+            names.iter().map(|name| (Str::copy(name), Value::from(*name))).collect(),
+        );
+        let second = Event::from_fields(vec![("only".into(), Value::Int(1))]);
+        let batch = to_batch(&[(1, &first), (2, &second)], 0);
+        let source = batch.column_by_name(SOURCE).expect("_source");
+        let source = source.as_any().downcast_ref::<StringArray>().expect("text");
+        assert_eq!(
+            source.value(0),
+            r#"{"a.much.longer.name":"a.much.longer.name","b":"b","mid":"mid","process.pid":"process.pid","zeta":"zeta"}"#
+        );
+        assert_eq!(source.value(1), r#"{"only":1}"#);
     }
 
     #[test]
