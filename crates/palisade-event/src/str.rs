@@ -1,5 +1,5 @@
-//! [`Str`]: an immutable string that is either a literal of the program, short enough to
-//! live inside the value itself, or owned.
+//! [`Str`]: an immutable string that is short enough to live inside the value itself, a
+//! literal of the program, or owned.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -8,9 +8,9 @@ use std::ops::Deref;
 
 use compact_str::CompactString;
 
-/// An immutable string that allocates only when it must: a literal of the program is
-/// borrowed, text of up to 24 bytes is stored inline, and only longer text gets a heap
-/// buffer. All three fit in the same 24 bytes.
+/// An immutable string that allocates only when it must: text of up to 24 bytes is stored
+/// inline, a longer literal of the program is borrowed, and only other longer text gets a
+/// heap buffer. All three fit in the same 24 bytes.
 ///
 /// Parsers name most fields (`source.ip`, `event.category`) and write many values
 /// (`authentication`, `failure`, `Notice`) from literals, and most of the values they copy
