@@ -985,10 +985,7 @@ impl CorrelationEngine {
             })
             .collect();
         let saved = Saved { version: 1, watermark: self.watermark, stats: self.stats, groups };
-        serde_json::value::to_raw_value(&saved).unwrap_or_else(|error| {
-            tracing::warn!(%error, "correlation: state not saved");
-            serde_json::value::RawValue::NULL.to_owned()
-        })
+        crate::state_json("correlation", &saved)
     }
 
     /// Takes back what [`save`](Self::save) returned; windows of correlations that no longer

@@ -23,3 +23,15 @@ pub mod stage;
 pub use alert::{Alert, AlertKind, Entities, EventId, Severity};
 pub use error::{Error, Result};
 pub use sink::{AlertSink, Recorded};
+
+/// A detector's state as JSON text, written straight from it (no `serde_json::Value` tree);
+/// `null`, with a warning, when it cannot be written (which restores as a fresh start).
+pub(crate) fn state_json<T: serde::Serialize>(
+    detector: &str,
+    state: &T,
+) -> Box<serde_json::value::RawValue> {
+    serde_json::value::to_raw_value(state).unwrap_or_else(|error| {
+        tracing::warn!(%error, detector, "state not saved");
+        serde_json::value::RawValue::NULL.to_owned()
+    })
+}

@@ -358,10 +358,7 @@ impl Detector {
                 .map(|behaviour| (behaviour.meta().id, behaviour.save_json()))
                 .collect(),
         };
-        serde_json::value::to_raw_value(&saved).unwrap_or_else(|error| {
-            tracing::warn!(%error, "detection state not saved");
-            RawValue::NULL.to_owned()
-        })
+        crate::state_json("detector", &saved)
     }
 
     /// Takes back what [`save`](Self::save) returned. State of a detector that no longer

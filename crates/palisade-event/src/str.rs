@@ -87,6 +87,16 @@ impl From<&String> for Str {
     }
 }
 
+impl From<std::borrow::Cow<'_, str>> for Str {
+    /// Borrowed text is copied; owned text is moved (see `From<String>`).
+    fn from(text: std::borrow::Cow<'_, str>) -> Self {
+        match text {
+            std::borrow::Cow::Borrowed(text) => Self::copy(text),
+            std::borrow::Cow::Owned(text) => Self::from(text),
+        }
+    }
+}
+
 impl PartialEq for Str {
     fn eq(&self, other: &Self) -> bool {
         self.as_str() == other.as_str()

@@ -77,10 +77,7 @@ impl From<Box<str>> for TextSource {
 
 impl From<Cow<'_, str>> for TextSource {
     fn from(text: Cow<'_, str>) -> Self {
-        match text {
-            Cow::Borrowed(text) => TextSource(Str::copy(text)),
-            Cow::Owned(text) => TextSource(Str::from(text)),
-        }
+        TextSource(Str::from(text))
     }
 }
 

@@ -163,15 +163,6 @@ pub trait Behaviour: Send {
     fn restore(&mut self, state: serde_json::Value) -> Result<()>;
 }
 
-/// A detector's state as JSON text; `null`, with a warning, when it cannot be written (which
-/// restores as a fresh start).
-pub(crate) fn state_json<T: serde::Serialize>(detector: &str, state: &T) -> Box<RawValue> {
-    serde_json::value::to_raw_value(state).unwrap_or_else(|error| {
-        tracing::warn!(%error, detector, "state not saved");
-        RawValue::NULL.to_owned()
-    })
-}
-
 /// The settings of every behaviour detector (`[detect.behaviour.<name>]` in the config file).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]

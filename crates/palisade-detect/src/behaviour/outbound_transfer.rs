@@ -454,7 +454,7 @@ impl Behaviour for OutboundTransfer {
     }
 
     fn save_json(&self) -> Box<serde_json::value::RawValue> {
-        super::state_json(META.id, &self.state)
+        crate::state_json(META.id, &self.state)
     }
 
     fn restore(&mut self, state: serde_json::Value) -> Result<()> {

@@ -201,10 +201,7 @@ fn lossy(bytes: &[u8]) -> String {
 /// [`lossy`] for a short header field (host, program, PID, MSGID): stored inline, so most
 /// take no allocation.
 fn lossy_str(bytes: &[u8]) -> Str {
-    match crate::text::utf8_lossy(bytes) {
-        std::borrow::Cow::Borrowed(text) => Str::copy(text),
-        std::borrow::Cow::Owned(text) => Str::from(text),
-    }
+    Str::from(crate::text::utf8_lossy(bytes))
 }
 
 /// Splits off the next token: the bytes up to the next space (or the end), and the rest after
