@@ -1,6 +1,7 @@
 //! Errors of the detection crate.
 
-/// What can go wrong in detection: bad correlation rules and unreadable saved state.
+/// What can go wrong in detection: bad correlation rules, unreadable saved state, and twin
+/// behaviour detectors that are not twins.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A correlation rule that cannot be compiled.
@@ -19,6 +20,15 @@ pub enum Error {
         /// The decoding error.
         #[source]
         source: serde_json::Error,
+    },
+    /// Behaviour detectors given to [`crate::stage::Detector::interest`] that are not the
+    /// detector's own, in its order.
+    #[error("the twin behaviour detectors are not the detector's: {expected:?} != {given:?}")]
+    Twins {
+        /// The detector's behaviour ids.
+        expected: Vec<&'static str>,
+        /// The twins' ids.
+        given: Vec<&'static str>,
     },
 }
 

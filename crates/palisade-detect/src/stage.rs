@@ -6,10 +6,13 @@
 //!    a shared, immutable [`RuleSet`].
 //! 2. [`Detector::process`]: once the events are stored and have ids, the single-event
 //!    alerts, the correlation windows and the behaviour detectors, under one lock. Only events
-//!    that matched a rule or that a behaviour detector wants get here.
+//!    that matched a rule or that a behaviour detector wants get here. Which detectors want
+//!    an event is asked in step 1, of an [`Interest`]: twins of the detectors that answer
+//!    without that lock.
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use palisade_event::Event;
@@ -20,6 +23,7 @@ use serde_json::value::RawValue;
 use crate::alert::{Alert, AlertKind, Entities, EventId, Severity};
 use crate::behaviour::{Behaviour, Readings, Seen};
 use crate::correlation::{CorrelationEngine, CorrelationSet, EngineConfig};
+use crate::error::{Error, Result};
 
 /// The indices of the Sigma rules that match each event of `events`.
 #[must_use]
@@ -30,8 +34,8 @@ pub fn scan(rules: &RuleSet, events: &[Event]) -> Vec<Vec<u32>> {
 
 /// Which behaviour detectors want one event: a bit per detector, in [`Detector`] order.
 ///
-/// Asked once per event by [`Detector::wants`] (no lock needed beyond a read of the switch
-/// flags) and carried to [`Detector::process`], so that each detector's field tests run once
+/// Asked once per event, of [`Detector::wants`] or of an [`Interest`] without the detector's
+/// lock, and carried to [`Detector::process`], so that each detector's field tests run once
 /// per event rather than once to decide whether the event goes on and again when it does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Wanted(u64);
@@ -48,6 +52,52 @@ impl Wanted {
     }
 }
 
+/// Which behaviour detectors want an event, asked without the [`Detector`] and its lock
+/// ([`Detector::interest`]).
+///
+/// What a detector wants depends on its settings only, never on what it has observed (the
+/// contract of [`Behaviour::wants`]), so twins built from the same settings, which never
+/// observe anything, answer as the detector's own would. Input threads ask it in parallel:
+/// asking under the detector's lock made them wait while another thread's batch was being
+/// processed, and left a core idle.
+pub struct Interest {
+    twins: Vec<Box<dyn Behaviour>>,
+    /// One bit per detector switched on, kept up to date by [`Detector::set_disabled`].
+    enabled: AtomicU64,
+}
+
+impl std::fmt::Debug for Interest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Interest")
+            .field("behaviours", &self.twins.len())
+            .field("enabled", &self.enabled.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+impl Interest {
+    /// The detectors switched on that want `event`, and what they read of it, as
+    /// [`Detector::wants_keeping`] answers.
+    #[must_use]
+    pub fn wants_keeping(&self, event: &Event) -> (Wanted, Readings) {
+        let seen = Seen::new(event);
+        let enabled = self.enabled.load(Ordering::Relaxed);
+        let mut wanted = 0u64;
+        for (idx, twin) in self.twins.iter().enumerate() {
+            if enabled & (1 << idx) != 0 && twin.wants_seen(&seen) {
+                wanted |= 1 << idx;
+            }
+        }
+        (Wanted(wanted), seen.into_readings())
+    }
+}
+
+/// The bit mask of `enabled` flags.
+fn mask(enabled: &[bool]) -> u64 {
+    enabled.iter().enumerate().filter(|(_, on)| **on).fold(0, |bits, (idx, _)| bits | 1 << idx)
+}
+
 /// The most behaviour detectors a [`Detector`] runs: one bit each in [`Wanted`].
 pub const MAX_BEHAVIOURS: usize = 64;
 
@@ -61,6 +111,8 @@ pub struct Detector {
     /// look-up by name in `disabled`.
     enabled: Vec<bool>,
     disabled: HashSet<String>,
+    /// Twins asked without the lock, whose switch flags follow `enabled`.
+    interest: Option<Arc<Interest>>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -130,7 +182,28 @@ impl Detector {
             enabled: vec![true; behaviours.len()],
             behaviours,
             disabled: HashSet::new(),
+            interest: None,
         }
+    }
+
+    /// An [`Interest`] that answers [`wants_keeping`](Self::wants_keeping) as this detector
+    /// does, for threads that must not take its lock to ask. `twins` are behaviour detectors
+    /// built from the same settings as the detector's own, in the same order (`behaviour::all`
+    /// called again); the detector keeps the interest's switch flags in step with its own.
+    ///
+    /// # Errors
+    /// [`Error::Twins`] when the twins are not the detector's behaviours, in its order.
+    pub fn interest(&mut self, twins: Vec<Box<dyn Behaviour>>) -> Result<Arc<Interest>> {
+        let ids = |list: &[Box<dyn Behaviour>]| -> Vec<&'static str> {
+            list.iter().map(|behaviour| behaviour.meta().id).collect()
+        };
+        let (expected, given) = (ids(&self.behaviours), ids(&twins));
+        if expected != given {
+            return Err(Error::Twins { expected, given });
+        }
+        let interest = Arc::new(Interest { twins, enabled: AtomicU64::new(mask(&self.enabled)) });
+        self.interest = Some(Arc::clone(&interest));
+        Ok(interest)
     }
 
     /// The rule set for [`scan`]; cheap to clone, replaced on reload.
@@ -169,6 +242,9 @@ impl Detector {
     pub fn set_disabled(&mut self, keys: HashSet<String>) {
         self.enabled =
             self.behaviours.iter().map(|behaviour| !keys.contains(behaviour.meta().id)).collect();
+        if let Some(interest) = &self.interest {
+            interest.enabled.store(mask(&self.enabled), Ordering::Relaxed);
+        }
         self.disabled = keys;
     }
 
@@ -512,5 +588,60 @@ correlation:
         let alerts = run(&mut restored, &events[3..], now);
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].rule_id, "c-many");
+    }
+
+    #[test]
+    fn an_interest_answers_as_its_detector_and_follows_its_switches() {
+        let config = crate::behaviour::BehaviourConfig::default();
+        let rules = Loader::new(Mapping::new(Vec::new()))
+            .load(&[(PathBuf::from("t.yml"), RULES.to_owned())]);
+        let mut detector =
+            Detector::new(rules, crate::behaviour::all(&config), EngineConfig::default());
+        let interest = detector.interest(crate::behaviour::all(&config)).expect("twins");
+        let failure = |second| {
+            event(
+                &[
+                    ("event.category", "authentication"),
+                    ("event.outcome", "failure"),
+                    ("user.name", "root"),
+                    ("host.name", "bastion"),
+                    ("source.ip", "203.0.113.9"),
+                ],
+                second,
+            )
+        };
+        let events = [
+            failure(0),
+            event(&[("dns.question.name", "x1y2z3.example.com"), ("source.ip", "10.0.0.2")], 1),
+            event(&[("event.action", "DHCPACK"), ("client.mac", "00:11:22:33:44:55")], 2),
+            event(&[("message", "nothing to see")], 3),
+        ];
+        let answers = |detector: &Detector| -> Vec<(Wanted, Wanted)> {
+            events
+                .iter()
+                .map(|event| (interest.wants_keeping(event).0, detector.wants(event)))
+                .collect()
+        };
+        let before = answers(&detector);
+        assert!(before.iter().all(|(twin, own)| twin == own), "{before:?}");
+        // Not a vacuous comparison: the login and the DNS query are wanted, the last is not.
+        assert!(before[0].0.any() && before[1].0.any() && !before[3].0.any(), "{before:?}");
+        // What the detector learns does not change the answers.
+        let now = Timestamp::from_second(1_900_000_000).expect("time");
+        let many: Vec<Event> = (0..50).map(failure).collect();
+        run(&mut detector, &many, now);
+        assert_eq!(answers(&detector), before);
+        // Switching detectors off reaches the twins.
+        let logins = ["palisade.brute_force", "palisade.password_spraying"];
+        detector.set_disabled(logins.iter().map(|id| (*id).to_owned()).collect());
+        let off = answers(&detector);
+        assert!(off.iter().all(|(twin, own)| twin == own), "{off:?}");
+        assert_ne!(off[0].0, before[0].0);
+        detector.set_disabled(HashSet::new());
+        assert_eq!(answers(&detector), before);
+        // Twins in another order are refused.
+        let mut shuffled = crate::behaviour::all(&config);
+        shuffled.reverse();
+        assert!(matches!(detector.interest(shuffled), Err(Error::Twins { .. })));
     }
 }

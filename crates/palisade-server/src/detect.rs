@@ -21,7 +21,7 @@ use crate::metrics::DetectMetrics;
 use jiff::{SignedDuration, Timestamp};
 use palisade_detect::behaviour::Readings;
 use palisade_detect::correlation::EngineConfig;
-use palisade_detect::stage::{Detector, RuleInfo, Wanted};
+use palisade_detect::stage::{Detector, Interest, RuleInfo, Wanted};
 use palisade_detect::{Alert, AlertSink, EventId};
 use palisade_event::Event;
 use palisade_sigma::{Loader, Mapping, Pipeline as FieldMapping, RuleSet};
@@ -82,6 +82,8 @@ pub struct Pending {
 /// Live detection, shared by every input's pipeline.
 pub struct Detection {
     detector: Mutex<Detector>,
+    /// Which detectors want an event, asked without the detector's lock.
+    interest: Arc<Interest>,
     /// Alerts with the time their events entered the pipeline.
     alerts: SyncSender<(Vec<Alert>, Instant)>,
     metrics: DetectMetrics,
@@ -183,6 +185,7 @@ impl Detection {
         let (rules, report) = load_rules(&rules_dir)?;
         let behaviours = palisade_detect::behaviour::all(&options.behaviours);
         let mut detector = Detector::new(rules, behaviours, options.engine);
+        let interest = detector.interest(palisade_detect::behaviour::all(&options.behaviours))?;
         detector.set_disabled(db.disabled_rules().await?.into_iter().collect());
         let state_dir = data_dir.join("detect");
         std::fs::create_dir_all(&state_dir)?;
@@ -206,6 +209,7 @@ impl Detection {
         let metrics = DetectMetrics::default();
         let detection = Arc::new(Self {
             detector: Mutex::new(detector),
+            interest,
             alerts: sender,
             metrics: metrics.clone(),
             rules_dir,
@@ -237,16 +241,13 @@ impl Detection {
         self.lock().rules()
     }
 
-    /// Which behaviour detectors want each event, with what they read of it (for
+    /// Which behaviour detectors want the event, with what they read of it (for
     /// [`Self::process`] to reuse). The events that must reach [`Self::process`] are those
-    /// with a rule match or a detector that wants them.
+    /// with a rule match or a detector that wants them. Takes no lock: input threads ask
+    /// while another one's events are being processed.
     #[must_use]
-    pub fn wanted<'e>(
-        &self,
-        events: impl IntoIterator<Item = &'e Event>,
-    ) -> Vec<(Wanted, Readings)> {
-        let detector = self.lock();
-        events.into_iter().map(|event| detector.wants_keeping(event)).collect()
+    pub fn wanted(&self, event: &Event) -> (Wanted, Readings) {
+        self.interest.wants_keeping(event)
     }
 
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts

@@ -13,10 +13,6 @@ use palisade_store::Store;
 use crate::detect::{Detection, Pending};
 use crate::turnstile::Ticket;
 
-/// Events per step of [`Pipeline::append_iter`]: a few hundred kilobytes of events, which
-/// stay in a core's cache from one step to the next, and few enough locks of the detector.
-pub const CHUNK: usize = 64;
-
 /// Enrichment, detection, storage; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -48,8 +44,9 @@ impl Pipeline {
 
     /// [`Pipeline::append`] for events made as they are taken (an input can parse in the
     /// iterator): each event is enriched, encoded into the store's columns, matched against
-    /// the rules and shown to the behaviour detectors in one step, in chunks of [`CHUNK`],
-    /// while it is still in the core's cache. Walking the whole batch once per step cost
+    /// the rules and asked which behaviour detectors want it in one step, while it is still
+    /// in the core's cache (no lock is taken: see [`Detection::wanted`]). Walking the whole
+    /// batch once per step cost
     /// about a cache miss per step and event, which on a batch of thousands of events
     /// (megabytes) was a large share of ingest. Events that no rule matched and no detector
     /// wants are dropped right away; the others wait for the append to be durable and get
@@ -80,39 +77,27 @@ impl Pipeline {
         ticket: Option<Ticket>,
     ) -> palisade_store::Result<(u64, u64)> {
         let received = std::time::Instant::now();
-        let mut events = events.into_iter();
         let mut encoder = self.store.encoder(capacity);
         let detection = self.detection.as_deref();
         let rules = detection.map(Detection::rules);
         let mut scratch = rules.as_ref().map(|rules| rules.scratch());
-        let mut chunk: Vec<(Event, Vec<u32>)> = Vec::with_capacity(CHUNK);
         let mut pending: Vec<Pending> = Vec::new();
-        let mut index: u64 = 0;
-        loop {
-            for mut event in events.by_ref().take(CHUNK) {
-                self.enricher.enrich(&mut event);
-                encoder.push(&event);
-                let hits = match (&rules, &mut scratch) {
-                    (Some(rules), Some(scratch)) => rules.matches(&event, scratch).to_vec(),
-                    _ => Vec::new(),
-                };
-                chunk.push((event, hits));
-            }
-            if chunk.is_empty() {
-                break;
-            }
-            let Some(detection) = detection else {
-                chunk.clear();
+        for (index, mut event) in (0_u64..).zip(events) {
+            self.enricher.enrich(&mut event);
+            encoder.push(&event);
+            let (Some(detection), Some(rules), Some(scratch)) = (detection, &rules, &mut scratch)
+            else {
                 continue;
             };
-            // One lock per chunk, not per event.
-            let wanted = detection.wanted(chunk.iter().map(|(event, _)| event));
-            for ((event, hits), (wanted, readings)) in chunk.drain(..).zip(wanted) {
-                if !hits.is_empty() || wanted.any() {
-                    // The index for now; the id once the store has numbered the append.
-                    pending.push(Pending { id: index, event, hits, wanted, readings });
+            let hits = rules.matches(&event, scratch);
+            let (wanted, readings) = detection.wanted(&event);
+            if !hits.is_empty() || wanted.any() {
+                if pending.capacity() == 0 {
+                    pending.reserve(capacity.min(1024));
                 }
-                index += 1;
+                let hits = hits.to_vec();
+                // The index for now; the id once the store has numbered the append.
+                pending.push(Pending { id: index, event, hits, wanted, readings });
             }
         }
         // A ticket not waited on (the append failed, or nothing is left to detect) is given up

@@ -118,13 +118,20 @@ pub struct Readings {
 }
 
 /// One behaviour detector.
-pub trait Behaviour: Send {
+///
+/// `Sync` because a second set built from the same settings answers [`wants`](Self::wants)
+/// for several input threads at once ([`crate::stage::Interest`]).
+pub trait Behaviour: Send + Sync {
     /// Who it is.
     fn meta(&self) -> &BehaviourMeta;
 
     /// True when the detector needs to see `event`: a cheap test on a field or two
     /// (`event.category`, the presence of `dns.question.name`...). Only wanted events are
     /// passed to [`observe`](Self::observe).
+    ///
+    /// The answer must depend on the event and the detector's settings only, never on what
+    /// it has observed: the server asks a twin built from the same settings, without the
+    /// detector's lock ([`crate::stage::Interest`]).
     fn wants(&self, event: &Event) -> bool;
 
     /// Looks at one wanted event, stored under `id`, whose event time is `time` (the event's
