@@ -1,7 +1,7 @@
 //! Turns in the order tickets were drawn, for work that runs at once but must finish in order.
 //!
-//! The syslog input parses and encodes two batches at once, and the second can be ready
-//! before the first. The stateful detectors must still see one stream's events in the order
+//! The syslog input parses and encodes several batches at once, and a later one can be ready
+//! before an earlier one. The stateful detectors must still see one stream's events in the order
 //! they arrived: "five failed logins, then a success" read backwards is not a brute force.
 //! So each batch draws a ticket when it is formed and runs detection only in its turn; the
 //! parsing, encoding and storing before that stay parallel.
