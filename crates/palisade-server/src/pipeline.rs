@@ -46,9 +46,8 @@ impl Pipeline {
     /// iterator): each event is enriched, encoded into the store's columns, matched against
     /// the rules and asked which behaviour detectors want it in one step, while it is still
     /// in the core's cache (no lock is taken: see [`Detection::wanted`]). Walking the whole
-    /// batch once per step cost
-    /// about a cache miss per step and event, which on a batch of thousands of events
-    /// (megabytes) was a large share of ingest. Events that no rule matched and no detector
+    /// batch once per step cost about a cache miss per step and event, which on a batch of
+    /// thousands of events (megabytes) was a large share of ingest. Events that no rule matched and no detector
     /// wants are dropped right away; the others wait for the append to be durable and get
     /// the stateful detection. `capacity` is about how many events come.
     ///
