@@ -82,20 +82,28 @@ impl Interest {
     #[must_use]
     pub fn wants_keeping(&self, event: &Event) -> (Wanted, Readings) {
         let seen = Seen::new(event);
-        let enabled = self.enabled.load(Ordering::Relaxed);
-        let mut wanted = 0u64;
-        for (idx, twin) in self.twins.iter().enumerate() {
-            if enabled & (1 << idx) != 0 && twin.wants_seen(&seen) {
-                wanted |= 1 << idx;
-            }
-        }
-        (Wanted(wanted), seen.into_readings())
+        (wanted_by(&self.twins, self.enabled.load(Ordering::Relaxed), &seen), seen.into_readings())
     }
 }
 
-/// The bit mask of `enabled` flags.
-fn mask(enabled: &[bool]) -> u64 {
-    enabled.iter().enumerate().filter(|(_, on)| **on).fold(0, |bits, (idx, _)| bits | 1 << idx)
+/// The detectors of `behaviours` switched on in `enabled` (a bit each) that want the event.
+fn wanted_by(behaviours: &[Box<dyn Behaviour>], enabled: u64, seen: &Seen<'_>) -> Wanted {
+    let mut wanted = 0u64;
+    for (idx, behaviour) in behaviours.iter().enumerate() {
+        if enabled & (1 << idx) != 0 && behaviour.wants_seen(seen) {
+            wanted |= 1 << idx;
+        }
+    }
+    Wanted(wanted)
+}
+
+/// One bit per detector of `behaviours` whose id `disabled` does not hold.
+fn switched_on(behaviours: &[Box<dyn Behaviour>], disabled: &HashSet<String>) -> u64 {
+    behaviours
+        .iter()
+        .enumerate()
+        .filter(|(_, behaviour)| !disabled.contains(behaviour.meta().id))
+        .fold(0, |bits, (idx, _)| bits | 1 << idx)
 }
 
 /// The most behaviour detectors a [`Detector`] runs: one bit each in [`Wanted`].
@@ -107,9 +115,9 @@ pub struct Detector {
     rules: Arc<RuleSet>,
     engine: CorrelationEngine,
     behaviours: Vec<Box<dyn Behaviour>>,
-    /// Per behaviour detector, false when switched off: read for every event, so not a
-    /// look-up by name in `disabled`.
-    enabled: Vec<bool>,
+    /// One bit per behaviour detector switched on: read for every event, so not a look-up by
+    /// name in `disabled`.
+    enabled: u64,
     disabled: HashSet<String>,
     /// Twins asked without the lock, whose switch flags follow `enabled`.
     interest: Option<Arc<Interest>>,
@@ -179,7 +187,7 @@ impl Detector {
         Self {
             rules: Arc::new(rules),
             engine: CorrelationEngine::new(correlations, config),
-            enabled: vec![true; behaviours.len()],
+            enabled: switched_on(&behaviours, &HashSet::new()),
             behaviours,
             disabled: HashSet::new(),
             interest: None,
@@ -201,7 +209,7 @@ impl Detector {
         if expected != given {
             return Err(Error::Twins { expected, given });
         }
-        let interest = Arc::new(Interest { twins, enabled: AtomicU64::new(mask(&self.enabled)) });
+        let interest = Arc::new(Interest { twins, enabled: AtomicU64::new(self.enabled) });
         self.interest = Some(Arc::clone(&interest));
         Ok(interest)
     }
@@ -240,10 +248,9 @@ impl Detector {
     /// Switches off the rules, correlations and detectors whose keys are given (and on all
     /// others).
     pub fn set_disabled(&mut self, keys: HashSet<String>) {
-        self.enabled =
-            self.behaviours.iter().map(|behaviour| !keys.contains(behaviour.meta().id)).collect();
+        self.enabled = switched_on(&self.behaviours, &keys);
         if let Some(interest) = &self.interest {
-            interest.enabled.store(mask(&self.enabled), Ordering::Relaxed);
+            interest.enabled.store(self.enabled, Ordering::Relaxed);
         }
         self.disabled = keys;
     }
@@ -307,13 +314,7 @@ impl Detector {
     }
 
     fn wants_seen(&self, seen: &Seen<'_>) -> Wanted {
-        let mut wanted = 0u64;
-        for (idx, (behaviour, enabled)) in self.behaviours.iter().zip(&self.enabled).enumerate() {
-            if *enabled && behaviour.wants_seen(seen) {
-                wanted |= 1 << idx;
-            }
-        }
-        Wanted(wanted)
+        wanted_by(&self.behaviours, self.enabled, seen)
     }
 
     /// Runs the stateful detection on one stored event: `hits` are its rule matches from
@@ -380,10 +381,10 @@ impl Detector {
             }
         }
         let seen = Seen::resume(event, readings);
-        for (idx, (behaviour, enabled)) in self.behaviours.iter_mut().zip(&self.enabled).enumerate()
-        {
-            // Switched off since `wants` was asked: skipped all the same.
-            if !wanted.has(idx) || !*enabled {
+        // Detectors switched off since `wants` was asked are skipped all the same.
+        let wanted = Wanted(wanted.0 & self.enabled);
+        for (idx, behaviour) in self.behaviours.iter_mut().enumerate() {
+            if !wanted.has(idx) {
                 continue;
             }
             for mut alert in behaviour.observe_seen(&seen, id, time) {
