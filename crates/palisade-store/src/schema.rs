@@ -252,29 +252,26 @@ impl Columns {
                 .next_if(|(column_key, column, _)| (*column_key, *column) < (key, name))
                 .is_some()
             {}
-            match typed.peek() {
+            let in_column = match typed.peek() {
                 Some((column_key, column, Slot::Str(column_idx)))
                     if *column_key == key && *column == name =>
                 {
                     strings[*column_idx] = text_of(value);
+                    true
                 }
                 // A typed column that cannot hold the value (a non-numeric port, say) leaves
                 // it in `_source`, so nothing is lost.
                 Some((column_key, column, Slot::Int(column_idx)))
                     if *column_key == key && *column == name =>
                 {
-                    match int_of(value) {
-                        Some(int) => ints[*column_idx] = Some(int),
-                        None => {
-                            self.rest.push(idx);
-                            rest_hash = fold_key(rest_hash, key);
-                        }
-                    }
+                    ints[*column_idx] = int_of(value);
+                    ints[*column_idx].is_some()
                 }
-                _ => {
-                    self.rest.push(idx);
-                    rest_hash = fold_key(rest_hash, key);
-                }
+                _ => false,
+            };
+            if !in_column {
+                self.rest.push(idx);
+                rest_hash = fold_key(rest_hash, key);
             }
         }
         let mut encoded_bytes = 0;
