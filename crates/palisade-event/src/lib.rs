@@ -7,7 +7,7 @@
 //! binary search and keeps the matcher free of tree walks.
 //!
 //! Every string value can give its lower-cased form ([`Text::lower`]), folded on first use and
-//! kept, because Sigma matching is case-insensitive by default: folding a value once per event
+//! kept when it differs, because Sigma matching is case-insensitive by default: folding a value once per event
 //! is far cheaper than folding it once per rule that looks at it, and a value no candidate
 //! rule looks at is never folded.
 #![warn(missing_docs)]

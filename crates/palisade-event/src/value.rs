@@ -1,20 +1,37 @@
 //! Field values: a small closed set of types, with strings folded for matching on first use.
 
 use std::borrow::Cow;
-use std::sync::OnceLock;
+
+use once_cell::race::OnceBox;
 
 use crate::Str;
 
 /// A string value with its lower-case form computed once, when first asked for.
 ///
 /// Only the Sigma matchers of candidate rules ask for it (the rule set's literal scan reads
-/// ASCII text as it is), so most values of most events are never folded. The form is `None`
-/// when the original has no upper-case character, which is the common case for hashes, paths
-/// on Linux and most machine-written values, so no second allocation is made.
-#[derive(Debug, Clone)]
+/// ASCII text as it is), so most values of most events are never folded. Text with no
+/// upper-case character (hashes, paths on Linux, most machine-written values) is its own
+/// lower-case form: it is checked again when asked, never copied. Only a form that differs
+/// is kept, in a pointer-sized cell, so a value is 32 bytes and a field 56: an event's fields
+/// are moved, merged and dropped as a block, and a cell as large as the text itself cost that
+/// on every event for the few values a rule ever folds.
 pub struct Text {
     raw: Str,
-    lower: OnceLock<Option<Box<str>>>,
+    lower: OnceBox<Box<str>>,
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Text").field(&&*self.raw).finish()
+    }
+}
+
+/// A copy folds again when asked: folding is rare, and copying the cell would mean a second
+/// allocation for every copied value that has one.
+impl Clone for Text {
+    fn clone(&self) -> Self {
+        Self { raw: self.raw.clone(), lower: OnceBox::new() }
+    }
 }
 
 impl Text {
@@ -22,14 +39,14 @@ impl Text {
     /// too long for that keeps its buffer.
     #[must_use]
     pub fn new(raw: impl Into<TextSource>) -> Self {
-        Self { raw: raw.into().0, lower: OnceLock::new() }
+        Self { raw: raw.into().0, lower: OnceBox::new() }
     }
 
     /// Wraps a literal of the program (a category, an outcome, a severity name): the text is
     /// not copied.
     #[must_use]
     pub fn literal(raw: &'static str) -> Self {
-        Self { raw: Str::literal(raw), lower: OnceLock::new() }
+        Self { raw: Str::literal(raw), lower: OnceBox::new() }
     }
 
     /// Returns the original string.
@@ -41,7 +58,14 @@ impl Text {
     /// Returns the lower-cased string used for case-insensitive matching.
     #[must_use]
     pub fn lower(&self) -> &str {
-        self.lower.get_or_init(|| fold(&self.raw)).as_deref().unwrap_or(&self.raw)
+        if let Some(folded) = self.lower.get() {
+            return folded;
+        }
+        match fold(&self.raw) {
+            // Two threads folding at once both build it; one copy is kept.
+            Some(folded) => self.lower.get_or_init(|| Box::new(folded)),
+            None => &self.raw,
+        }
     }
 }
 
@@ -83,7 +107,7 @@ impl From<Cow<'_, str>> for TextSource {
 
 impl From<Str> for Text {
     fn from(raw: Str) -> Self {
-        Self { raw, lower: OnceLock::new() }
+        Self { raw, lower: OnceBox::new() }
     }
 }
 
@@ -246,10 +270,22 @@ mod tests {
         let mixed = Text::new("C:\\Windows\\CMD.exe");
         assert_eq!(mixed.lower(), "c:\\windows\\cmd.exe");
         assert_eq!(mixed.as_str(), "C:\\Windows\\CMD.exe");
+        assert_eq!(mixed.lower.get().map(|folded| &**folded), Some("c:\\windows\\cmd.exe"));
         let plain = Text::new("already lower");
         assert!(plain.lower.get().is_none(), "folded before it was asked for");
         assert_eq!(plain.lower(), "already lower");
-        assert_eq!(plain.lower.get(), Some(&None), "a copy made of text already lower");
+        assert!(plain.lower.get().is_none(), "a copy made of text already lower");
+        let copy = mixed.clone();
+        assert_eq!((copy.as_str(), copy.lower()), (mixed.as_str(), mixed.lower()));
+    }
+
+    /// A field is a name and a value, moved as a block whenever an event gains fields: the
+    /// folding cell must not make either larger than the text it belongs to.
+    #[test]
+    fn values_stay_small() {
+        assert_eq!(std::mem::size_of::<Text>(), 32);
+        assert_eq!(std::mem::size_of::<Value>(), 32);
+        assert_eq!(std::mem::size_of::<(Str, Value)>(), 56);
     }
 
     #[test]

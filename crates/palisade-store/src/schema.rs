@@ -6,6 +6,7 @@
 //! text). `event.original` keeps the raw input when the parser had it. The layout decision
 //! is recorded in docs/adr/0002-event-store-layout.md.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -125,15 +126,45 @@ pub fn event_micros(event: &Event, default: i64) -> i64 {
     event.timestamp().map_or(default, |ts| ts.as_microsecond())
 }
 
-fn text_of(value: &Value) -> Option<std::borrow::Cow<'_, str>> {
+/// Appends a field's text to a string column: a scalar in [`Value::to_text`]'s spelling, a list
+/// as its items joined with `,` (written into the column as they come, not joined first into a
+/// string of its own); null for a null, or for a list of nothing but nulls and lists. Returns
+/// the bytes of the text appended, `None` for a null.
+fn append_text(builder: &mut StringBuilder, value: Option<&Value>) -> Option<usize> {
+    let before = builder.values_slice().len();
     match value {
-        Value::List(items) => {
-            let parts: Vec<std::borrow::Cow<'_, str>> =
-                items.iter().filter_map(Value::to_text).collect();
-            (!parts.is_empty()).then(|| std::borrow::Cow::Owned(parts.join(",")))
+        Some(Value::Str(text)) => builder.append_value(text.as_str()),
+        Some(Value::List(items)) => {
+            let mut written = false;
+            for text in items.iter().filter_map(Value::to_text) {
+                // Writing to an in-memory column cannot fail.
+                if written {
+                    let _ = builder.write_str(",");
+                }
+                let _ = builder.write_str(&text);
+                written = true;
+            }
+            if !written {
+                builder.append_null();
+                return None;
+            }
+            // Ends the value written so far.
+            builder.append_value("");
         }
-        other => other.to_text(),
+        Some(other) => {
+            let text = other.to_text();
+            let appended = text.is_some();
+            builder.append_option(text);
+            if !appended {
+                return None;
+            }
+        }
+        None => {
+            builder.append_null();
+            return None;
+        }
     }
+    Some(builder.values_slice().len() - before)
 }
 
 fn int_of(value: &Value) -> Option<i64> {
@@ -240,8 +271,7 @@ impl Columns {
         self.timestamps.append_value(micros);
         self.min_micros = self.min_micros.min(micros);
         self.max_micros = self.max_micros.max(micros);
-        let mut strings: [Option<std::borrow::Cow<'_, str>>; STRING_COLUMNS.len()] =
-            std::array::from_fn(|_| None);
+        let mut strings: [Option<&Value>; STRING_COLUMNS.len()] = [None; STRING_COLUMNS.len()];
         let mut ints: [Option<i64>; INT_COLUMNS.len()] = [None; INT_COLUMNS.len()];
         self.rest.clear();
         // Of the names going to `_source`, to find their order among those worked out.
@@ -256,7 +286,7 @@ impl Columns {
                 Some((column_key, column, Slot::Str(column_idx)))
                     if *column_key == key && *column == name =>
                 {
-                    strings[*column_idx] = text_of(value);
+                    strings[*column_idx] = Some(value);
                     true
                 }
                 // A typed column that cannot hold the value (a non-numeric port, say) leaves
@@ -275,9 +305,13 @@ impl Columns {
             }
         }
         let mut encoded_bytes = 0;
-        for (builder, value) in self.strings.iter_mut().zip(&strings) {
-            encoded_bytes += value.as_ref().map_or(0, |text| text.len());
-            builder.append_option(value.as_deref());
+        let mut original_bytes = None;
+        for (idx, (builder, value)) in self.strings.iter_mut().zip(strings).enumerate() {
+            let bytes = append_text(builder, value);
+            encoded_bytes += bytes.unwrap_or(0);
+            if idx == ORIGINAL {
+                original_bytes = bytes;
+            }
         }
         for (builder, value) in self.ints.iter_mut().zip(ints) {
             builder.append_option(value);
@@ -296,8 +330,7 @@ impl Columns {
             Ok(text) => self.sources.append_value(text),
             Err(_) => self.sources.append_value(String::from_utf8_lossy(&self.json)),
         }
-        self.raw_bytes +=
-            strings[ORIGINAL].as_ref().map_or(encoded_bytes, |text| text.len()) as u64;
+        self.raw_bytes += original_bytes.unwrap_or(encoded_bytes) as u64;
     }
 
     pub(crate) fn finish(mut self) -> Encoded {
@@ -637,6 +670,38 @@ mod tests {
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].0, 42);
         assert_eq!(back[0].1, event);
+    }
+
+    /// A list in a typed text column is written item by item into the column: nulls are
+    /// skipped, a list with no text is a null, and the rows after it are not shifted.
+    #[test]
+    fn lists_are_joined_in_their_column() {
+        let row = |category: Value| {
+            Event::from_fields(vec![
+                ("event.category".into(), category),
+                ("event.original".into(), Value::from("the line")),
+                ("host.name".into(), Value::from("web-1")),
+            ])
+        };
+        let events = [
+            row(Value::List(vec![Value::from("network"), Value::Null, Value::Int(7)])),
+            row(Value::List(vec![Value::Null, Value::List(vec![Value::from("nested")])])),
+            row(Value::from("process")),
+        ];
+        let encoded = encode(&events, 0);
+        let column = |name: &str| {
+            let column = encoded.batch.column_by_name(name).expect("column");
+            column.as_any().downcast_ref::<StringArray>().expect("text").clone()
+        };
+        let categories = column("event.category");
+        assert_eq!(categories.value(0), "network,7");
+        assert!(categories.is_null(1));
+        assert_eq!(categories.value(2), "process");
+        assert_eq!(column("host.name").iter().collect::<Vec<_>>(), vec![Some("web-1"); 3]);
+        // The raw size is that of the lines when the events have them.
+        assert_eq!(encoded.raw_bytes, 3 * "the line".len() as u64);
+        let without = encode(&[Event::from_fields(vec![("host.name".into(), "web-1".into())])], 0);
+        assert_eq!(without.raw_bytes, ("web-1".len() + "{}".len()) as u64);
     }
 
     /// `_source` lists each row's own fields, keys in alphabetical order (not the event's
