@@ -157,40 +157,47 @@ impl Event {
     /// other (a name given twice keeps its last value). Values of names the event has are
     /// replaced where they are; the new names are then merged in from the back, so only the
     /// fields after the first new one move, each once, and the arrays are not rebuilt.
-    pub fn extend(&mut self, fields: Vec<(Str, Value)>) {
+    pub fn extend(&mut self, mut fields: Vec<(Str, Value)>) {
         if fields.len() < 3 {
             for (name, value) in fields {
                 self.insert(name, value);
             }
             return;
         }
-        // Each name's key is computed once, not in every comparison of the sort (sorting in
-        // place with keys computed per comparison measured slower than this one allocation).
-        let mut added: Vec<(u64, Str, Value)> =
-            fields.into_iter().map(|(name, value)| (field_key(&name), name, value)).collect();
-        // Stable, so a repeated name's values stay in the order given and the last one wins.
-        if !added.is_sorted_by(|left, right| (left.0, &left.1) <= (right.0, &right.1)) {
-            added.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
+        // The order is worked out on (key, position) pairs, each name's key computed once:
+        // the fields themselves (56 bytes each) are not moved by the sort, only once each
+        // into their place. Sorting the fields with their keys (64 bytes) was a sixth of the
+        // instructions of parsing a syslog line whose program's parser adds twenty fields.
+        let mut order: Vec<(u64, u32)> =
+            fields.iter().zip(0_u32..).map(|((name, _), at)| (field_key(name), at)).collect();
+        // Ties between equal names by position, so that of a name given twice the last wins.
+        let in_order = |fields: &[(Str, Value)], left: &(u64, u32), right: &(u64, u32)| {
+            by_name(fields, left, right).then(left.1.cmp(&right.1))
+        };
+        if !order.is_sorted_by(|left, right| in_order(&fields, left, right).is_le()) {
+            order.sort_unstable_by(|left, right| in_order(&fields, left, right));
         }
-        // Keep at the front of `added` only the names the event lacks, once each.
+        let take = |fields: &mut Vec<(Str, Value)>, at: u32| {
+            std::mem::replace(&mut fields[at as usize], (Str::literal(""), Value::Null))
+        };
+        // Keep at the front of `order` only the names the event lacks, once each: the last
+        // of a run of equal names. The others replace the event's values where they are.
         let mut kept = 0;
-        for idx in 0..added.len() {
-            if kept > 0 && added[kept - 1].1 == added[idx].1 {
-                // A repeat of a new name: the later value wins.
-                added[kept - 1].2 = std::mem::replace(&mut added[idx].2, Value::Null);
+        for idx in 0..order.len() {
+            let (key, at) = order[idx];
+            if order.get(idx + 1).is_some_and(|next| by_name(&fields, &order[idx], next).is_eq()) {
                 continue;
             }
-            let key = added[idx].0;
-            match self.find_keyed(&added[idx].1, key) {
-                Ok(at) => self.fields[at].1 = std::mem::replace(&mut added[idx].2, Value::Null),
+            match self.find_keyed(&fields[at as usize].0, key) {
+                Ok(place) => self.fields[place].1 = take(&mut fields, at).1,
                 Err(_) => {
-                    added.swap(kept, idx);
+                    order[kept] = (key, at);
                     kept += 1;
                 }
             }
         }
-        added.truncate(kept);
-        if added.is_empty() {
+        order.truncate(kept);
+        if order.is_empty() {
             return;
         }
         // Grow both arrays by the new names (placeholders at the end), then fill them from the
@@ -198,16 +205,17 @@ impl Event {
         // in the last free slot. Old and new names never compare equal here. Events built
         // with room for what comes after (the syslog header's) do not grow here.
         let old_len = self.fields.len();
-        let total = old_len + added.len();
+        let total = old_len + order.len();
         if self.fields.capacity() < total {
-            self.fields.reserve_exact(added.len() + SPARE_FIELDS);
+            self.fields.reserve_exact(order.len() + SPARE_FIELDS);
         }
         self.keys.reserve_exact(self.fields.capacity() - self.keys.len());
         self.fields.resize_with(total, || (Str::literal(""), Value::Null));
         self.keys.resize(total, 0);
         let mut old = old_len;
         let mut free = total;
-        while let Some((key, name, value)) = added.pop() {
+        while let Some((key, at)) = order.pop() {
+            let (name, value) = take(&mut fields, at);
             while old > 0 && (self.keys[old - 1], &self.fields[old - 1].0) > (key, &name) {
                 old -= 1;
                 free -= 1;
@@ -299,6 +307,11 @@ impl serde::Serialize for Event {
 #[must_use]
 pub fn field_order(left: &str, right: &str) -> std::cmp::Ordering {
     field_key(left).cmp(&field_key(right)).then_with(|| left.cmp(right))
+}
+
+/// The order of two of `fields`, given as (key, position): by key, then by name.
+fn by_name(fields: &[(Str, Value)], left: &(u64, u32), right: &(u64, u32)) -> std::cmp::Ordering {
+    left.0.cmp(&right.0).then_with(|| fields[left.1 as usize].0.cmp(&fields[right.1 as usize].0))
 }
 
 /// A name's sort key: its length (capped at 255) in the top byte, then its first seven bytes,
@@ -401,7 +414,8 @@ mod tests {
         #[test]
         fn extend_equals_inserts_in_order(
             before in proptest::collection::vec((0usize..12, 0i64..5), 0..12),
-            added in proptest::collection::vec((0usize..12, 0i64..5), 0..12),
+            // Past 20 fields the sort is no longer an insertion sort.
+            added in proptest::collection::vec((0usize..12, 0i64..5), 0..40),
         ) {
             const NAMES: [&str; 12] = [
                 "a", "b", "source.ip", "source.ipx", "source.port", "source.porx",
