@@ -7,9 +7,9 @@
 //! binary search and keeps the matcher free of tree walks.
 //!
 //! Every string value can give its lower-cased form ([`Text::lower`]), folded on first use and
-//! kept when it differs, because Sigma matching is case-insensitive by default: folding a value once per event
-//! is far cheaper than folding it once per rule that looks at it, and a value no candidate
-//! rule looks at is never folded.
+//! kept when it differs, because Sigma matching is case-insensitive by default: folding a
+//! value once per event is far cheaper than folding it once per rule that looks at it, and a
+//! value no candidate rule looks at is never folded.
 #![warn(missing_docs)]
 
 mod str;
@@ -165,9 +165,9 @@ impl Event {
             return;
         }
         // The order is worked out on (key, position) pairs, each name's key computed once:
-        // the fields themselves (56 bytes each) are not moved by the sort, only once each
-        // into their place. Sorting the fields with their keys (64 bytes) was a sixth of the
-        // instructions of parsing a syslog line whose program's parser adds twenty fields.
+        // the fields themselves (56 bytes each) are moved only once, into their place, and
+        // an unstable sort of small pairs needs no scratch buffer (a stable sort of the
+        // (key, name, value) tuples allocated one past 20 fields).
         let mut order: Vec<(u64, u32)> =
             fields.iter().zip(0_u32..).map(|((name, _), at)| (field_key(name), at)).collect();
         // Ties between equal names by position, so that of a name given twice the last wins.
