@@ -132,38 +132,29 @@ pub fn event_micros(event: &Event, default: i64) -> i64 {
 /// the bytes of the text appended, `None` for a null.
 fn append_text(builder: &mut StringBuilder, value: Option<&Value>) -> Option<usize> {
     let before = builder.values_slice().len();
-    match value {
-        Some(Value::Str(text)) => builder.append_value(text.as_str()),
+    // Writing to an in-memory column cannot fail.
+    let written = match value {
         Some(Value::List(items)) => {
-            let mut written = false;
-            for text in items.iter().filter_map(Value::to_text) {
-                // Writing to an in-memory column cannot fail.
-                if written {
+            let mut texts = items.iter().filter_map(Value::to_text);
+            let first = texts.next();
+            if let Some(first) = &first {
+                let _ = builder.write_str(first);
+                for text in texts {
                     let _ = builder.write_str(",");
+                    let _ = builder.write_str(&text);
                 }
-                let _ = builder.write_str(&text);
-                written = true;
             }
-            if !written {
-                builder.append_null();
-                return None;
-            }
-            // Ends the value written so far.
-            builder.append_value("");
+            first.is_some()
         }
-        Some(other) => {
-            let text = other.to_text();
-            let appended = text.is_some();
-            builder.append_option(text);
-            if !appended {
-                return None;
-            }
-        }
-        None => {
-            builder.append_null();
-            return None;
-        }
+        Some(scalar) => scalar.to_text().map(|text| builder.write_str(&text)).is_some(),
+        None => false,
+    };
+    if !written {
+        builder.append_null();
+        return None;
     }
+    // Ends the value written so far.
+    builder.append_value("");
     Some(builder.values_slice().len() - before)
 }
 
