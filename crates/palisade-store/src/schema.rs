@@ -131,6 +131,11 @@ pub fn event_micros(event: &Event, default: i64) -> i64 {
 /// string of its own); null for a null, or for a list of nothing but nulls and lists. Returns
 /// the bytes of the text appended, `None` for a null.
 fn append_text(builder: &mut StringBuilder, value: Option<&Value>) -> Option<usize> {
+    // Text, most values, goes in as it is, with no detour through `to_text`'s `Cow`.
+    if let Some(Value::Str(text)) = value {
+        builder.append_value(text.as_str());
+        return Some(text.as_str().len());
+    }
     let before = builder.values_slice().len();
     // Writing to an in-memory column cannot fail.
     let written = match value {
@@ -269,26 +274,19 @@ impl Columns {
         let mut rest_hash = 0_u64;
         let mut typed = TYPED.iter().peekable();
         for (idx, (key, name, value)) in event.keyed_fields().enumerate() {
-            while typed
-                .next_if(|(column_key, column, _)| (*column_key, *column) < (key, name))
-                .is_some()
-            {}
-            let in_column = match typed.peek() {
-                Some((column_key, column, Slot::Str(column_idx)))
-                    if *column_key == key && *column == name =>
-                {
-                    strings[*column_idx] = Some(value);
+            let slot = column_of(&mut typed, key, name);
+            let in_column = match slot {
+                Some(Slot::Str(column_idx)) => {
+                    strings[column_idx] = Some(value);
                     true
                 }
                 // A typed column that cannot hold the value (a non-numeric port, say) leaves
                 // it in `_source`, so nothing is lost.
-                Some((column_key, column, Slot::Int(column_idx)))
-                    if *column_key == key && *column == name =>
-                {
-                    ints[*column_idx] = int_of(value);
-                    ints[*column_idx].is_some()
+                Some(Slot::Int(column_idx)) => {
+                    ints[column_idx] = int_of(value);
+                    ints[column_idx].is_some()
                 }
-                _ => false,
+                None => false,
             };
             if !in_column {
                 self.rest.push(idx);
@@ -352,6 +350,32 @@ impl Columns {
             max_micros: self.max_micros,
         }
     }
+}
+
+/// The typed column of a field, if it has one: advances `typed` (the columns in the event's
+/// field order) past the columns before the field. Fields come in the same order, so one walk
+/// serves a whole row. Names are compared only where the keys are equal, and then only past
+/// the first seven bytes, which equal keys already share (with the length).
+fn column_of(
+    typed: &mut std::iter::Peekable<std::slice::Iter<'_, (u64, &'static str, Slot)>>,
+    key: u64,
+    name: &str,
+) -> Option<Slot> {
+    while let Some(&&(column_key, column, slot)) = typed.peek() {
+        if column_key > key {
+            return None;
+        }
+        if column_key == key {
+            let skip = if name.len() < usize::from(u8::MAX) { name.len().min(7) } else { 0 };
+            match column.as_bytes()[skip..].cmp(&name.as_bytes()[skip..]) {
+                std::cmp::Ordering::Equal => return Some(slot),
+                std::cmp::Ordering::Greater => return None,
+                std::cmp::Ordering::Less => {}
+            }
+        }
+        typed.next();
+    }
+    None
 }
 
 /// How many sets of `_source` names keep their alphabetical order worked out ([`Orders`]):
@@ -768,6 +792,35 @@ mod tests {
                 r#"{"abcdefg.a":3,"abcdefg.yy":3}"#,
                 r#"{"abcdefg.yy":4,"abcdefg.z":4,"zz":4}"#,
             ]
+        );
+    }
+
+    /// Names that share a typed column's key (length and first seven bytes) but not its name
+    /// stay in `_source`, before, between and after the typed columns of that key.
+    #[test]
+    fn lookalike_names_stay_in_source() {
+        let event = Event::from_fields(vec![
+            ("log.syslog.aaaaaaa".into(), Value::from("before")),
+            ("log.syslog.appname".into(), Value::from("sshd")),
+            ("log.syslog.mmmmmmm".into(), Value::from("between")),
+            ("log.syslog.version".into(), Value::from("1")),
+            ("log.syslog.zzzzzzz".into(), Value::from("after")),
+            ("log.syslog.facility.code".into(), Value::Int(4)),
+            ("log.syslog.facility.zzzz".into(), Value::Int(5)),
+        ]);
+        let batch = to_batch(&[(1, &event)], 0);
+        let text = |name: &str| {
+            let column = batch.column_by_name(name).expect("column");
+            column.as_any().downcast_ref::<StringArray>().expect("text").value(0).to_owned()
+        };
+        assert_eq!(text("log.syslog.appname"), "sshd");
+        assert_eq!(text("log.syslog.version"), "1");
+        let code = batch.column_by_name("log.syslog.facility.code").expect("column");
+        let code = code.as_any().downcast_ref::<Int64Array>().expect("int");
+        assert_eq!(code.value(0), 4);
+        assert_eq!(
+            text(SOURCE),
+            r#"{"log.syslog.aaaaaaa":"before","log.syslog.facility.zzzz":5,"log.syslog.mmmmmmm":"between","log.syslog.zzzzzzz":"after"}"#
         );
     }
 
