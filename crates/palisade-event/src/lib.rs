@@ -12,6 +12,7 @@
 //! value no candidate rule looks at is never folded.
 #![warn(missing_docs)]
 
+mod order;
 mod str;
 mod value;
 
@@ -170,13 +171,12 @@ impl Event {
         // (key, name, value) tuples allocated one past 20 fields).
         let mut order: Vec<(u64, u32)> =
             fields.iter().zip(0_u32..).map(|((name, _), at)| (field_key(name), at)).collect();
-        // Sorted as plain integers (key, then position), which compares no names: only names
-        // that share a key (the same length and first seven bytes, which is rare) are then
-        // put in name order within their run. Ties between equal names stay by position, so
-        // that of a name given twice the last wins.
-        if !order.is_sorted() {
-            order.sort_unstable();
-        }
+        // Sorted as plain integers (key, then position), which compares no names, and for a
+        // sequence of keys seen recently by copying its order ([`order::sort_pairs`]): only
+        // names that share a key (the same length and first seven bytes, which is rare) are
+        // then put in name order within their run. Ties between equal names stay by
+        // position, so that of a name given twice the last wins.
+        order::sort_pairs(&mut order);
         let mut start = 0;
         while start < order.len() {
             let key = order[start].0;
