@@ -13,7 +13,7 @@
 //! Whatever the type, a line that its parser does not understand is kept whole and tagged
 //! [`TAG_UNPARSED`](crate::line::TAG_UNPARSED), never dropped.
 
-use memchr::memmem;
+use aho_corasick::AhoCorasick;
 use palisade_event::{Event, Value};
 
 use crate::line::{TAG_TRUNCATED, raw_event, syslog_event};
@@ -350,10 +350,18 @@ pub fn json_object_event(document: &[u8]) -> Result<Event, serde_json::Error> {
     Ok(crate::format::json::event_from_document(&value))
 }
 
+/// All of [`JSON_MARKERS`] in one automaton, so a document is searched once for all of them.
+/// A `memmem::find` per marker built a new searcher for each marker on every document: about
+/// 7,200 instructions for a 400-byte `_bulk` document, an eighth of importing it.
+static JSON_MARKER_SEARCH: std::sync::LazyLock<AhoCorasick> = std::sync::LazyLock::new(|| {
+    #[allow(clippy::expect_used)]
+    AhoCorasick::new(JSON_MARKERS).expect("ten short fixed patterns always build")
+});
+
 /// True when a JSON document holds a key of a known shape ([`JSON_MARKERS`]): it then takes
 /// the shape-recognising reader instead of the direct one.
 fn has_json_marker(document: &[u8]) -> bool {
-    JSON_MARKERS.iter().any(|marker| memmem::find(document, marker).is_some())
+    JSON_MARKER_SEARCH.is_match(document)
 }
 
 /// The records of a CloudTrail log file as delivered to S3 (`{"Records": [...]}`).
@@ -422,6 +430,30 @@ mod tests {
         let outcomes =
             text.lines().map(|line| decoder.decode(line.as_bytes(), false, &mut events)).collect();
         (events, outcomes)
+    }
+
+    /// Each marker, wherever it is in a document, sends it down the shape-aware path; a
+    /// document with none of them, or with a marker's text only as part of a longer key or
+    /// a value without its quotes, does not go there.
+    #[test]
+    fn every_json_marker_is_found_anywhere() {
+        for marker in JSON_MARKERS {
+            let marker = std::str::from_utf8(marker).expect("ASCII");
+            for document in [
+                format!("{{{marker}:1}}"),
+                format!(r#"{{"a":"{}","b":{{{marker}:[]}}}}"#, "x".repeat(300)),
+                format!(r#"{{"a":1,{marker}:"last"}}"#),
+            ] {
+                assert!(has_json_marker(document.as_bytes()), "{document}");
+            }
+        }
+        for document in [
+            r#"{"user":{"name":"Bob"},"source":{"ip":"192.0.2.1"}}"#,
+            r#"{"my_event_type":1,"uids":2,"msg":"Records System uid"}"#,
+            "",
+        ] {
+            assert!(!has_json_marker(document.as_bytes()), "{document}");
+        }
     }
 
     #[test]
