@@ -87,17 +87,22 @@ impl Event {
             |(left_key, (left, _)), (right_key, (right, _))| (left_key, left) < (right_key, right),
         );
         if !in_order {
-            // Each name's key is computed once, not in every comparison of the sort. The sort
-            // is stable, so repeated names keep their input order when merged into a list.
-            let mut keyed: Vec<(u64, Str, Value)> = keys
-                .drain(..)
-                .zip(fields.drain(..))
-                .map(|(key, (name, value))| (key, name, value))
-                .collect();
-            keyed.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(&right.1)));
-            for (key, name, value) in keyed {
+            // The order is worked out on (key, position) pairs, as in `extend`; positions
+            // break ties, so repeated names keep their input order when merged into a list.
+            // Each field then moves once, into its place in a new array.
+            let mut order: Vec<(u64, u32)> = keys.iter().copied().zip(0_u32..).collect();
+            order::sort_pairs(&mut order);
+            order_names_within_keys(&fields, &mut order);
+            let mut unsorted = std::mem::replace(&mut fields, Vec::with_capacity(keys.capacity()));
+            keys.clear();
+            for (key, at) in order {
+                let (name, value) = take(&mut unsorted, at);
                 match fields.last_mut() {
-                    Some((last_name, last_value)) if *last_name == name => last_value.push(value),
+                    Some((last_name, last_value))
+                        if keys.last() == Some(&key) && *last_name == name =>
+                    {
+                        last_value.push(value);
+                    }
                     _ => {
                         keys.push(key);
                         fields.push((name, value));
@@ -177,20 +182,7 @@ impl Event {
         // then put in name order within their run. Ties between equal names stay by
         // position, so that of a name given twice the last wins.
         order::sort_pairs(&mut order);
-        let mut start = 0;
-        while start < order.len() {
-            let key = order[start].0;
-            let end = start + order[start..].iter().take_while(|(other, _)| *other == key).count();
-            if end - start > 1 {
-                order[start..end].sort_unstable_by(|left, right| {
-                    by_name(&fields, left, right).then(left.1.cmp(&right.1))
-                });
-            }
-            start = end;
-        }
-        let take = |fields: &mut Vec<(Str, Value)>, at: u32| {
-            std::mem::replace(&mut fields[at as usize], (Str::literal(""), Value::Null))
-        };
+        order_names_within_keys(&fields, &mut order);
         // Keep at the front of `order` only the names the event lacks, once each: the last
         // of a run of equal names. The others replace the event's values where they are,
         // found by walking the event's fields once alongside (both lists are in the same
@@ -325,6 +317,28 @@ impl serde::Serialize for Event {
 #[must_use]
 pub fn field_order(left: &str, right: &str) -> std::cmp::Ordering {
     field_key(left).cmp(&field_key(right)).then_with(|| left.cmp(right))
+}
+
+/// Puts the names that share a key (the same length and first seven bytes, which is rare) in
+/// name order within their run of `order`, (key, position) pairs sorted by key then position;
+/// equal names stay in position order.
+fn order_names_within_keys(fields: &[(Str, Value)], order: &mut [(u64, u32)]) {
+    let mut start = 0;
+    while start < order.len() {
+        let key = order[start].0;
+        let end = start + order[start..].iter().take_while(|(other, _)| *other == key).count();
+        if end - start > 1 {
+            order[start..end].sort_unstable_by(|left, right| {
+                by_name(fields, left, right).then(left.1.cmp(&right.1))
+            });
+        }
+        start = end;
+    }
+}
+
+/// Moves the field at `at` out of `fields`, leaving a placeholder that is only dropped.
+fn take(fields: &mut [(Str, Value)], at: u32) -> (Str, Value) {
+    std::mem::replace(&mut fields[at as usize], (Str::literal(""), Value::Null))
 }
 
 /// The order of two of `fields`, given as (key, position): by key, then by name.

@@ -1,10 +1,10 @@
 //! The sorted order of a sequence of field keys, remembered for the sequences seen recently.
 //!
-//! A parser gathers its fields in the order its code finds them, which is not the event's
-//! order, and it gathers the same names in the same order for most of its records: sorting
-//! them again for every record was most of what [`crate::Event::extend`] cost. So the order of
-//! each recent sequence of keys is kept, per thread, and a sequence seen before is put in
-//! order by copying its permutation.
+//! A parser gathers its fields in the order its code finds them, and a JSON document lists
+//! them in its own order; neither is the event's order, and both repeat the same names in the
+//! same order for most records: sorting them again for every record was most of what
+//! [`crate::Event::extend`] cost. So the order of each recent sequence of keys is kept, per
+//! thread, and a sequence seen before is put in order by copying its permutation.
 
 use std::cell::RefCell;
 
