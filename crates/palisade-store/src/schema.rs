@@ -420,8 +420,9 @@ fn fold_key(hash: u64, key: u64) -> u64 {
 }
 
 impl Orders {
-    /// The positions in `rest` (indices of fields of `event`, whose keys hash to `hash`) that
-    /// list their names alphabetically.
+    /// The kept order of the names at `rest` (indices of fields of `event`, whose keys hash to
+    /// `hash`): the positions in `rest` that list them alphabetically, and those names as JSON
+    /// keys; worked out and kept first if no kept order has these names.
     fn of(&mut self, event: &Event, rest: &[usize], hash: u64) -> &Order {
         let name_at = |idx: usize| event.field_at(idx).map_or("", |(name, _)| name);
         let found = self.kept.iter().position(|kept| {
