@@ -243,12 +243,8 @@ impl Event {
     /// then names compared only among fields with the same key.
     fn find_keyed(&self, name: &str, key: u64) -> Result<usize, usize> {
         let mut idx = self.keys.partition_point(|probe| *probe < key);
-        // Equal keys mean equal lengths (below the cap of 255) and equal first seven bytes:
-        // only the rest of the names is left to compare, and nothing for short names.
-        let skip = if name.len() < usize::from(u8::MAX) { name.len().min(7) } else { 0 };
-        let tail = &name.as_bytes()[skip..];
         while idx < self.keys.len() && self.keys[idx] == key {
-            match self.fields[idx].0.as_bytes()[skip..].cmp(tail) {
+            match same_key_order(&self.fields[idx].0, name) {
                 std::cmp::Ordering::Less => idx += 1,
                 std::cmp::Ordering::Equal => return Ok(idx),
                 std::cmp::Ordering::Greater => break,
@@ -317,6 +313,17 @@ impl serde::Serialize for Event {
 #[must_use]
 pub fn field_order(left: &str, right: &str) -> std::cmp::Ordering {
     field_key(left).cmp(&field_key(right)).then_with(|| left.cmp(right))
+}
+
+/// The order of two names that have the same [`field_key`]: equal keys mean equal lengths
+/// (below the cap of 255) and equal first seven bytes, so only the rest of the names is
+/// compared, and nothing for short names. Consumers that merge their own names against
+/// [`Event::keyed_fields`] use it once the keys are equal.
+#[must_use]
+#[inline]
+pub fn same_key_order(left: &str, right: &str) -> std::cmp::Ordering {
+    let skip = if right.len() < usize::from(u8::MAX) { right.len().min(7) } else { 0 };
+    left.as_bytes()[skip.min(left.len())..].cmp(&right.as_bytes()[skip..])
 }
 
 /// Puts the names that share a key (the same length and first seven bytes, which is rare) in

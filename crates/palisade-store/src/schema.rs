@@ -361,7 +361,7 @@ impl Columns {
 /// The typed column of a field, if it has one: advances `typed` (the columns in the event's
 /// field order) past the columns before the field. Fields come in the same order, so one walk
 /// serves a whole row. Names are compared only where the keys are equal, and then only past
-/// the first seven bytes, which equal keys already share (with the length).
+/// what equal keys already share ([`palisade_event::same_key_order`]).
 fn column_of(
     typed: &mut std::iter::Peekable<std::slice::Iter<'_, (u64, &'static str, Slot)>>,
     key: u64,
@@ -372,8 +372,7 @@ fn column_of(
             return None;
         }
         if column_key == key {
-            let skip = if name.len() < usize::from(u8::MAX) { name.len().min(7) } else { 0 };
-            match column.as_bytes()[skip..].cmp(&name.as_bytes()[skip..]) {
+            match palisade_event::same_key_order(column, name) {
                 std::cmp::Ordering::Equal => return Some(slot),
                 std::cmp::Ordering::Greater => return None,
                 std::cmp::Ordering::Less => {}
