@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, new_null_array};
+use datafusion::arrow::compute::interleave_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::arrow_writer::{
@@ -94,24 +95,51 @@ fn parse_name(path: &Path) -> Option<(u64, u64)> {
 }
 
 /// Writes a segment from a batch sorted by time.
-///
-/// # Errors
-/// Returns IO and encoding errors.
-pub fn write_sorted(
+#[cfg(test)]
+pub(crate) fn write_sorted(
     dir: &Path,
     sorted: &RecordBatch,
     first_seq: u64,
     last_seq: u64,
     raw_bytes: u64,
 ) -> Result<SegmentInfo> {
-    let times = sorted
-        .column(0)
-        .as_any()
-        .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()
-        .ok_or_else(|| Error::Internal("time column type".into()))?;
-    let (min_micros, max_micros) =
-        if times.is_empty() { (0, 0) } else { (times.value(0), times.value(times.len() - 1)) };
-    let encoding = if i64::try_from(sorted.num_rows()).unwrap_or(i64::MAX) < COPY_ROW_GROUP_ROWS {
+    let rows: Vec<(usize, usize)> = (0..sorted.num_rows()).map(|row| (0, row)).collect();
+    write_gathered(dir, &[sorted], &rows, (first_seq, last_seq), raw_bytes)
+}
+
+/// Rows a flush gathers, or a compaction decodes, before encoding them: a few MiB of columns,
+/// so the rows are still in the cache when they are encoded, and each chunk reuses the memory
+/// the one before it freed. Gathering a whole flush at once (tens of MiB per source), or
+/// decoding a whole row group, wrote every byte to memory the process had not touched yet,
+/// then read it back from RAM to encode it.
+const CHUNK_ROWS: usize = 4096;
+
+/// Writes a segment of the given rows of `batches` (batch index, row index), which the caller
+/// has put in time order: they are gathered and encoded [`CHUNK_ROWS`] at a time, into one
+/// file whose row groups are as if the rows had been one batch.
+///
+/// # Errors
+/// Returns IO and encoding errors.
+pub fn write_gathered(
+    dir: &Path,
+    batches: &[&RecordBatch],
+    rows: &[(usize, usize)],
+    (first_seq, last_seq): (u64, u64),
+    raw_bytes: u64,
+) -> Result<SegmentInfo> {
+    let time = |&(batch, row): &(usize, usize)| -> Result<i64> {
+        batches[batch]
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()
+            .map(|times| times.value(row))
+            .ok_or_else(|| Error::Internal("time column type".into()))
+    };
+    let (min_micros, max_micros) = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) => (time(first)?, time(last)?),
+        _ => (0, 0),
+    };
+    let encoding = if i64::try_from(rows.len()).unwrap_or(i64::MAX) < COPY_ROW_GROUP_ROWS {
         Encoding::Interim
     } else {
         Encoding::Zstd(FLUSH_ZSTD_LEVEL)
@@ -121,7 +149,11 @@ pub fn write_sorted(
         Summary { first_seq, last_seq, raw_bytes, min_micros, max_micros },
         encoding,
     )?;
-    writer.write(sorted)?;
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let gathered = interleave_record_batch(batches, chunk)
+            .map_err(|error| Error::Internal(error.to_string()))?;
+        writer.write(&gathered)?;
+    }
     writer.finish()
 }
 
@@ -444,7 +476,7 @@ pub fn compact_into_new(inputs: &[SegmentInfo]) -> Result<SegmentInfo> {
             )
             .map_err(|error| corrupt(&info.path, &error))?
             .with_row_groups(vec![group_idx])
-            .with_batch_size(ROW_GROUP_ROWS)
+            .with_batch_size(CHUNK_ROWS)
             .build()
             .map_err(|error| corrupt(&info.path, &error))?;
             for batch in reader {
@@ -661,6 +693,41 @@ mod tests {
             .with_page_index_policy(PageIndexPolicy::Optional)
             .parse_and_finish(&file)
             .expect("footer")
+    }
+
+    /// A flush gathers its rows from several appends' batches a chunk at a time: the file
+    /// holds exactly the rows asked for, in the order asked for, in one row group (the chunks
+    /// do not become row groups), with the times of the first and last row as its range.
+    #[test]
+    fn gathered_rows_are_written_in_the_order_given() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let rows = 2 * u64::try_from(CHUNK_ROWS).expect("rows") + 700;
+        let (first, second) = (batch(1, rows), batch(rows + 1, rows));
+        // Every other row, alternating between the batches: more than two chunks, each
+        // drawing on both batches, rows left out, and an order that is not the batches' own
+        // (the caller's order is kept, not re-sorted).
+        let order: Vec<(usize, usize)> = (0..usize::try_from(rows).expect("rows"))
+            .step_by(2)
+            .flat_map(|row| [(1, row), (0, row)])
+            .collect();
+        assert!(order.len() > 2 * CHUNK_ROWS);
+        let info =
+            write_gathered(&dir.path().join("test"), &[&first, &second], &order, (1, 2 * rows), 7)
+                .expect("write");
+        assert_eq!(info.events, order.len() as u64);
+        assert_eq!((info.first_seq, info.last_seq, info.raw_bytes), (1, 2 * rows, 7));
+        let expected = interleave_record_batch(&[&first, &second], &order).expect("gather");
+        let times = expected
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::TimestampMicrosecondArray>()
+            .expect("times");
+        assert_eq!(
+            (info.min_micros, info.max_micros),
+            (times.value(0), times.value(times.len() - 1))
+        );
+        assert_eq!(read_all(&info.path), expected);
+        assert_eq!(footer(&info.path).num_row_groups(), 1);
     }
 
     /// Segments whose row groups are large are merged by copying their column chunks: the

@@ -15,7 +15,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{Array as _, RecordBatch, StringArray, TimestampMicrosecondArray};
-use datafusion::arrow::compute::interleave_record_batch;
 use palisade_event::Event;
 
 use crate::error::{Error, Result};
@@ -274,6 +273,8 @@ pub struct Store {
     requests: Option<SyncSender<Request>>,
     writer: Option<JoinHandle<()>>,
     flusher: Option<JoinHandle<()>>,
+    /// Log record buffers, reused from one append to the next.
+    buffers: Arc<wal::RecordBuffers>,
     /// The memory bounds of the configuration.
     bounds: StoreConfig,
     /// Held for the store's lifetime: one process per data directory.
@@ -387,6 +388,8 @@ impl Store {
         let bounds = config.clone();
         let (sender, receiver) = mpsc::sync_channel(256);
         let writer_state = Arc::clone(&state);
+        let buffers = Arc::new(wal::RecordBuffers::default());
+        let writer_buffers = Arc::clone(&buffers);
         let writer = std::thread::Builder::new()
             .name("palisade-store-writer".into())
             .spawn(move || {
@@ -398,6 +401,7 @@ impl Store {
                     config,
                     last_sync: Instant::now(),
                     jobs,
+                    buffers: writer_buffers,
                 }
                 .run(&receiver);
             })
@@ -408,6 +412,7 @@ impl Store {
             requests: Some(sender),
             writer: Some(writer),
             flusher: Some(flusher),
+            buffers,
             bounds,
             _lock: lock,
         })
@@ -458,7 +463,11 @@ impl Store {
     pub fn append_encoded(&self, encoder: Encoder) -> Result<(u64, u64)> {
         let rows = encoder.rows;
         let encoded = encoder.columns.finish();
-        let payload = if rows == 0 { Vec::new() } else { wal::encode_batch(&encoded.batch)? };
+        let mut payload = Vec::new();
+        if rows > 0 {
+            payload = self.buffers.take();
+            wal::encode_batch_into(&encoded.batch, &mut payload)?;
+        }
         let (ack, wait) = mpsc::sync_channel(1);
         self.send(Request::Append(Box::new(Append { encoded, payload }), ack))?;
         wait.recv().map_err(|_| Error::Internal("the writer stopped".into()))?
@@ -649,6 +658,8 @@ struct Writer {
     config: StoreConfig,
     last_sync: Instant,
     jobs: Sender<FlushJob>,
+    /// Where written records' buffers go back to the appenders.
+    buffers: Arc<wal::RecordBuffers>,
 }
 
 impl Writer {
@@ -690,17 +701,16 @@ impl Writer {
         for request in group {
             match request {
                 Request::Append(append, ack) => {
+                    let Append { encoded, payload } = *append;
                     let first_seq = self.next_seq;
-                    let rows = append.encoded.batch.num_rows() as u64;
-                    let result = if rows == 0 {
-                        Ok(())
-                    } else {
-                        self.wal.append_batch(first_seq, &append.payload)
-                    };
+                    let rows = encoded.batch.num_rows() as u64;
+                    let result =
+                        if rows == 0 { Ok(()) } else { self.wal.append_batch(first_seq, &payload) };
+                    self.buffers.give(payload);
                     match result {
                         Ok(()) => {
                             self.next_seq += rows;
-                            appended.push((MemBatch::new(first_seq, append.encoded), ack));
+                            appended.push((MemBatch::new(first_seq, encoded), ack));
                         }
                         Err(error) => {
                             failure = Some(error.to_string());
@@ -957,14 +967,12 @@ fn write_source(
     batches: &[&RecordBatch],
     times: &[&TimestampMicrosecondArray],
     rows: &[(usize, usize)],
-    (first_seq, last_seq): (u64, u64),
+    range: (u64, u64),
     raw_bytes: u64,
 ) -> Result<SegmentInfo> {
     let mut sorted = rows.to_vec();
     sorted.sort_by_key(|&(batch, row)| times[batch].value(row));
-    let batch = interleave_record_batch(batches, &sorted)
-        .map_err(|error| Error::Internal(error.to_string()))?;
-    segment::write_sorted(dir, &batch, first_seq, last_seq, raw_bytes)
+    segment::write_gathered(dir, batches, &sorted, range, raw_bytes)
 }
 
 /// Picks runs of consecutive segments to merge, newest first. Going back from the newest

@@ -42,13 +42,57 @@ pub enum Record {
 /// # Errors
 /// Returns encoding errors (none are expected for batches of the store schema).
 pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(batch.get_array_memory_size() + 4096);
+    let mut bytes = Vec::new();
+    encode_batch_into(batch, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`encode_batch`] into `bytes`, which is cleared first: a buffer from [`RecordBuffers`]
+/// keeps its memory from one append to the next.
+///
+/// # Errors
+/// Returns encoding errors (none are expected for batches of the store schema).
+pub fn encode_batch_into(batch: &RecordBatch, bytes: &mut Vec<u8>) -> Result<()> {
+    bytes.clear();
+    bytes.reserve(batch.get_array_memory_size() + 4096);
     let internal = |error: datafusion::arrow::error::ArrowError| Error::Internal(error.to_string());
-    let mut writer = StreamWriter::try_new(&mut bytes, &batch.schema()).map_err(internal)?;
+    let mut writer = StreamWriter::try_new(&mut *bytes, &batch.schema()).map_err(internal)?;
     writer.write(batch).map_err(internal)?;
     writer.finish().map_err(internal)?;
-    drop(writer);
-    Ok(bytes)
+    Ok(())
+}
+
+/// Buffers for log records, handed back once written. A record is a few MiB (every column
+/// of an append), encoded on the appending thread and written on the writer's: a new buffer
+/// for each was memory the process had not touched before (the allocator rarely had a freed
+/// one of that size at hand on the encoding thread), and the page faults that filled it
+/// cost more than the encoding. At most [`RecordBuffers::KEPT`] wait here, none larger than
+/// [`RecordBuffers::MAX_BYTES`] (one unusually large append does not pin its memory).
+#[derive(Debug, Default)]
+pub struct RecordBuffers(std::sync::Mutex<Vec<Vec<u8>>>);
+
+impl RecordBuffers {
+    /// Buffers kept: about the appends in flight at once.
+    const KEPT: usize = 8;
+    /// The largest buffer kept: several times a record of the server's appends.
+    const MAX_BYTES: usize = 32 << 20;
+
+    /// A buffer that was used before, or a new one.
+    pub fn take(&self) -> Vec<u8> {
+        self.0.lock().ok().and_then(|mut kept| kept.pop()).unwrap_or_default()
+    }
+
+    /// Keeps `buffer` for a later append, unless enough are kept already.
+    pub fn give(&self, buffer: Vec<u8>) {
+        if buffer.capacity() == 0 || buffer.capacity() > Self::MAX_BYTES {
+            return;
+        }
+        if let Ok(mut kept) = self.0.lock() {
+            if kept.len() < Self::KEPT {
+                kept.push(buffer);
+            }
+        }
+    }
 }
 
 /// Reads the rows written by [`encode_batch`], brought to the current store schema.
@@ -329,6 +373,35 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Written records' buffers come back for later appends, up to a count and a size, so
+    /// neither many nor one huge buffer stays pinned; what is taken back is empty when encoded
+    /// into, and encodes the same bytes as a new buffer.
+    #[test]
+    fn record_buffers_are_reused_within_bounds() {
+        let buffers = RecordBuffers::default();
+        assert_eq!(buffers.take().capacity(), 0, "nothing kept yet");
+        let mut used = Vec::with_capacity(1 << 20);
+        used.extend_from_slice(b"old record");
+        let address = used.as_ptr();
+        buffers.give(used);
+        let mut again = buffers.take();
+        assert_eq!(again.as_ptr(), address, "the same buffer comes back");
+        let batch = crate::schema::Columns::with_capacity(1).finish().batch;
+        encode_batch_into(&batch, &mut again).expect("encode");
+        assert_eq!(again, encode_batch(&batch).expect("encode"), "old bytes are cleared");
+
+        for _ in 0..RecordBuffers::KEPT + 3 {
+            buffers.give(Vec::with_capacity(64));
+        }
+        let kept = std::iter::from_fn(|| Some(buffers.take()))
+            .take_while(|buffer| buffer.capacity() > 0)
+            .count();
+        assert_eq!(kept, RecordBuffers::KEPT);
+        buffers.give(Vec::with_capacity(RecordBuffers::MAX_BYTES + 1));
+        buffers.give(Vec::new());
+        assert_eq!(buffers.take().capacity(), 0, "too large and empty buffers are dropped");
+    }
 
     fn event(n: i64) -> Event {
         let mut event =
