@@ -87,10 +87,10 @@ impl RecordBuffers {
         if buffer.capacity() == 0 || buffer.capacity() > Self::MAX_BYTES {
             return;
         }
-        if let Ok(mut kept) = self.0.lock() {
-            if kept.len() < Self::KEPT {
-                kept.push(buffer);
-            }
+        if let Ok(mut kept) = self.0.lock()
+            && kept.len() < Self::KEPT
+        {
+            kept.push(buffer);
         }
     }
 }
