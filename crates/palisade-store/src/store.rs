@@ -232,7 +232,7 @@ pub struct Stats {
     pub segments: usize,
     /// Bytes of segments on disk.
     pub segment_bytes: u64,
-    /// Bytes of write-ahead log on disk.
+    /// Bytes of write-ahead log on disk, recycled files included.
     pub wal_bytes: u64,
     /// Bytes of original input the stored events came from.
     pub raw_bytes: u64,
@@ -539,8 +539,10 @@ impl Store {
             max = max.max(batch.max_micros);
         }
         stats.events += stats.unflushed_events;
-        for (_, path) in wal::files(&self.dir.join("wal"))? {
-            // A file the flusher deletes meanwhile simply no longer counts.
+        let wal_dir = self.dir.join("wal");
+        let spares = wal::spare_files(&wal_dir)?;
+        for path in wal::files(&wal_dir)?.into_iter().map(|(_, path)| path).chain(spares) {
+            // A file the flusher retires meanwhile simply no longer counts.
             stats.wal_bytes += std::fs::metadata(&path).map(|meta| meta.len()).unwrap_or(0);
         }
         let format =
@@ -603,6 +605,10 @@ impl Drop for Store {
         }
         if let Some(flusher) = self.flusher.take() {
             let _ = flusher.join();
+        }
+        // Recycled log files only save work while events come in.
+        if let Err(error) = wal::remove_spares(&self.dir.join("wal")) {
+            tracing::warn!(%error, "removing recycled write-ahead log files");
         }
     }
 }
@@ -690,7 +696,9 @@ impl Writer {
             }
             self.handle(group);
         }
-        let _ = self.wal.sync();
+        if let Err(error) = self.wal.close() {
+            tracing::warn!(%error, "closing the write-ahead log");
+        }
     }
 
     fn handle(&mut self, group: Vec<Request>) {
