@@ -24,9 +24,11 @@ const FIELDS: usize = 32;
 #[derive(Debug, Default)]
 pub struct EcsFields {
     fields: Vec<(Str, Value)>,
-    related_users: Vec<String>,
-    related_ips: Vec<String>,
-    related_hosts: Vec<String>,
+    /// Kept as [`Str`], inline when short (most names and addresses): a `String` per value
+    /// was an allocation and a free per value and event.
+    related_users: Vec<Str>,
+    related_ips: Vec<Str>,
+    related_hosts: Vec<Str>,
 }
 
 impl EcsFields {
@@ -204,16 +206,16 @@ impl EcsFields {
                 Some((_, value)) => Some(value),
                 None => event.get(name),
             };
-            let mut merged: Vec<String> = match existing {
+            let mut merged: Vec<Str> = match existing {
                 // The usual case: the names found are moved in, not copied again.
                 None => {
                     self.fields.push((name.into(), moved_list(values)));
                     continue;
                 }
                 Some(Value::List(items)) => {
-                    items.iter().filter_map(|item| item.to_text().map(|t| t.into_owned())).collect()
+                    items.iter().filter_map(|item| item.to_text().map(Str::from)).collect()
                 }
-                Some(other) => other.to_text().map(|t| vec![t.into_owned()]).unwrap_or_default(),
+                Some(other) => other.to_text().map(|t| vec![Str::from(t)]).unwrap_or_default(),
             };
             for value in &values {
                 push_unique(&mut merged, value);
@@ -233,10 +235,10 @@ impl EcsFields {
     }
 }
 
-/// A list value of owned strings, moved into it.
+/// A list value of strings, moved into it.
 #[must_use]
-pub fn moved_list(values: Vec<String>) -> Value {
-    Value::List(values.into_iter().map(Value::from).collect())
+pub fn moved_list(values: Vec<Str>) -> Value {
+    Value::List(values.into_iter().map(|value| Value::Str(Text::from(value))).collect())
 }
 
 /// A list value of literals of the program (categories, types), not copied.
@@ -245,9 +247,9 @@ pub fn literals(values: &[&'static str]) -> Value {
     Value::List(values.iter().map(|value| Value::literal(value)).collect())
 }
 
-pub(crate) fn push_unique(values: &mut Vec<String>, value: &str) {
-    if !values.iter().any(|existing| existing == value) {
-        values.push(value.to_owned());
+pub(crate) fn push_unique(values: &mut Vec<Str>, value: &str) {
+    if !values.iter().any(|existing| &**existing == value) {
+        values.push(Str::copy(value));
     }
 }
 

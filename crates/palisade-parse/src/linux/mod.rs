@@ -292,9 +292,9 @@ struct Record {
     /// What the line said; [`Record::apply`] adds the action's and the program's fields to
     /// the same vector, which is made with room for them.
     fields: Vec<(Str, Value)>,
-    related_users: Vec<String>,
-    related_ips: Vec<String>,
-    related_hosts: Vec<String>,
+    related_users: Vec<palisade_event::Str>,
+    related_ips: Vec<palisade_event::Str>,
+    related_hosts: Vec<palisade_event::Str>,
 }
 
 impl Record {
