@@ -55,6 +55,21 @@ def time_report(path):
     return kib / 1024, cpu
 
 
+def kernel_report(path):
+    """User and system CPU seconds, and minor page faults, from a `/usr/bin/time -v` report.
+
+    On these virtual machines the first touch of memory is dear, so system time and faults
+    move with how much fresh memory (heap or page cache) a run takes, apart from its work.
+    """
+    text = open(path).read()
+    user, system = (
+        float(re.search(rf"{kind} time \(seconds\): ([0-9.]+)", text).group(1))
+        for kind in ("User", "System")
+    )
+    faults = int(re.search(r"Minor \(reclaiming a frame\) page faults: (\d+)", text).group(1))
+    return user, system, faults
+
+
 class Server:
     def __init__(self, palisade, work, config_text="", wrap=()):
         self.work = work
@@ -121,6 +136,7 @@ class Server:
                 os.kill(int(pid), signal.SIGTERM)
         self.process.wait(timeout=120)
         rss, self.cpu = time_report(self.time_log)
+        self.user, self.sys, self.faults = kernel_report(self.time_log)
         return rss
 
 
@@ -338,6 +354,10 @@ def report(name, events, elapsed, payload_bytes, rss, extra="", server=None, sen
         # machine: less noisy than wall time on a shared 2-core box.
         result["server_cpu_s"] = round(server.cpu, 2)
         result["server_cpu_us_per_event"] = round(server.cpu / events * 1e6, 2)
+        if hasattr(server, "faults"):
+            result["server_user_s"] = round(server.user, 2)
+            result["server_sys_s"] = round(server.sys, 2)
+            result["server_minor_faults"] = server.faults
     if sender_cpu is not None:
         result["sender_cpu_s"] = round(sender_cpu, 2)
     print(json.dumps(result), flush=True)
