@@ -168,8 +168,8 @@ pub fn decode_event(payload: &[u8]) -> Result<Event, String> {
 /// writer starts the next, and few, because their bytes stay on disk while the store runs.
 pub const SPARE_FILES: usize = 2;
 
-/// The suffix of a recycled file, which replay skips.
-const SPARE_SUFFIX: &str = ".spare";
+/// The extension of a recycled file, which replay skips.
+const SPARE_EXTENSION: &str = "spare";
 
 fn file_name(first_seq: u64) -> String {
     format!("{first_seq:020}.wal")
@@ -180,19 +180,10 @@ fn file_name(first_seq: u64) -> String {
 /// # Errors
 /// Returns IO errors reading the directory.
 pub fn spare_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in fs_err::read_dir(dir).map_err(|source| Error::Io {
-        action: "listing",
-        path: dir.to_owned(),
-        source,
-    })? {
-        let entry = entry.map_err(Error::io("listing", dir))?;
-        if entry.file_name().to_str().is_some_and(|name| name.ends_with(SPARE_SUFFIX)) {
-            found.push(entry.path());
-        }
-    }
-    found.sort();
-    Ok(found)
+    let spares = list(dir, |name| {
+        (Path::new(name).extension() == Some(std::ffi::OsStr::new(SPARE_EXTENSION))).then_some(())
+    })?;
+    Ok(spares.into_iter().map(|((), path)| path).collect())
 }
 
 /// Deletes the recycled files: when the store closes, so that an idle data directory holds
@@ -212,6 +203,11 @@ pub fn remove_spares(dir: &Path) -> Result<()> {
 /// # Errors
 /// Returns IO errors reading the directory.
 pub fn files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    list(dir, |name| name.strip_suffix(".wal")?.parse().ok())
+}
+
+/// The files of `dir` whose names `key` reads a key from, with that key, sorted.
+fn list<K: Ord>(dir: &Path, key: impl Fn(&str) -> Option<K>) -> Result<Vec<(K, PathBuf)>> {
     let mut found = Vec::new();
     for entry in fs_err::read_dir(dir).map_err(|source| Error::Io {
         action: "listing",
@@ -219,10 +215,8 @@ pub fn files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
         source,
     })? {
         let entry = entry.map_err(Error::io("listing", dir))?;
-        let name = entry.file_name();
-        let Some(stem) = name.to_str().and_then(|name| name.strip_suffix(".wal")) else { continue };
-        if let Ok(first) = stem.parse::<u64>() {
-            found.push((first, entry.path()));
+        if let Some(key) = entry.file_name().to_str().and_then(&key) {
+            found.push((key, entry.path()));
         }
     }
     found.sort();
@@ -446,11 +440,11 @@ pub fn replay(dir: &Path, after_seq: u64, mut sink: impl FnMut(Record)) -> Resul
 pub fn remove_upto(dir: &Path, upto: u64) -> Result<()> {
     let listed = files(dir)?;
     let mut spares = spare_files(dir)?.len();
-    for (idx, (first, path)) in listed.iter().enumerate() {
+    for (idx, (_, path)) in listed.iter().enumerate() {
         let next_first = listed.get(idx + 1).map(|(first, _)| *first);
         if next_first.is_some_and(|next| next <= upto + 1) {
             if spares < SPARE_FILES {
-                let spare = dir.join(format!("{first:020}{SPARE_SUFFIX}"));
+                let spare = path.with_extension(SPARE_EXTENSION);
                 fs_err::rename(path, &spare).map_err(Error::io("renaming", path))?;
                 spares += 1;
             } else {
