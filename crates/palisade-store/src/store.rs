@@ -56,18 +56,6 @@ pub struct StoreConfig {
 }
 
 impl StoreConfig {
-    /// Retired log files kept for reuse: as many as can be live at once (a log file holds
-    /// about `flush_bytes` of columns, and appends wait at `max_unflushed_bytes`), so that once
-    /// the flusher has fallen behind as far as it will, every later log file is a recycled
-    /// one. A new file costs the kernel fresh memory for every page written; when the flusher
-    /// caught up after a lag and only two were kept, the next lag started new files again
-    /// (5 of the 16 log files of a 1 M-event syslog import were new). Their bytes stay on disk
-    /// while the store runs, at most about `max_unflushed_bytes`, like PostgreSQL's recycled
-    /// WAL segments up to `max_wal_size`.
-    fn spare_log_files(&self) -> usize {
-        self.max_unflushed_bytes.div_ceil(self.flush_bytes.max(1))
-    }
-
     /// True when the unflushed events reach `1/divisor` of either memory bound.
     fn over_bound(&self, state: &State, divisor: usize) -> bool {
         state.unflushed() >= self.max_unflushed_events / divisor
@@ -905,7 +893,7 @@ impl Flusher {
             state.mem.retain(|batch| batch.last_seq > upto);
             state.segments.extend(written.into_iter().map(Segment::new));
         }
-        wal::remove_upto(&self.wal_dir, upto, self.config.spare_log_files())
+        wal::remove_upto(&self.wal_dir, upto)
     }
 
     /// Merges runs of consecutive segments of similar size, per source ([`runs_to_compact`]).

@@ -11,8 +11,8 @@
 //! hold and truncates the file there, so a partial write is never read as an event and never
 //! acknowledged (it was not yet synced).
 //!
-//! Files are recycled: a file the flusher no longer needs is renamed `<first seq>.spare` (as
-//! many as the store keeps, [`remove_upto`]) and the next log file is that file renamed, overwritten from
+//! Files are recycled: a file the flusher no longer needs is renamed `<first seq>.spare` (at
+//! most [`SPARE_FILES`] of them) and the next log file is that file renamed, overwritten from
 //! its start. Writing into pages the page cache already holds costs a copy; writing a new
 //! file made the kernel find and clear fresh memory for every page, which on these virtual
 //! machines was a seventh of the CPU of ingest (PostgreSQL and RocksDB recycle their logs for
@@ -164,9 +164,8 @@ pub fn decode_event(payload: &[u8]) -> Result<Event, String> {
     Ok(event)
 }
 
-/// The fewest recycled files kept for the next log files: enough for the flusher to free one
-/// while the writer starts the next. The store keeps as many as can be live at once
-/// ([`remove_upto`]).
+/// Recycled files kept for the next log files: enough for the flusher to free one while the
+/// writer starts the next, and few, because their bytes stay on disk while the store runs.
 pub const SPARE_FILES: usize = 2;
 
 /// The extension of a recycled file, which replay skips.
@@ -236,7 +235,7 @@ pub struct WalWriter {
 
 impl WalWriter {
     /// Starts a new log file whose first record will have `next_seq`: a recycled file if
-    /// there is one ([`remove_upto`]), else a new one.
+    /// there is one ([`SPARE_FILES`]), else a new one.
     ///
     /// # Errors
     /// Returns IO errors.
@@ -432,20 +431,19 @@ pub fn replay(dir: &Path, after_seq: u64, mut sink: impl FnMut(Record)) -> Resul
 }
 
 /// Retires log files all of whose records have a sequence number of at most `upto`: those
-/// followed by a file that starts at or before `upto + 1`. Up to `keep` are kept for reuse
-/// (renamed `.spare`; at least [`SPARE_FILES`]), the others deleted. The newest file, the one
-/// being written, has no follower and is never retired.
+/// followed by a file that starts at or before `upto + 1`. Up to [`SPARE_FILES`] are kept for
+/// reuse (renamed `.spare`), the others deleted. The newest file, the one being written, has
+/// no follower and is never retired.
 ///
 /// # Errors
 /// Returns IO errors.
-pub fn remove_upto(dir: &Path, upto: u64, keep: usize) -> Result<()> {
-    let keep = keep.max(SPARE_FILES);
+pub fn remove_upto(dir: &Path, upto: u64) -> Result<()> {
     let listed = files(dir)?;
     let mut spares = spare_files(dir)?.len();
     for (idx, (_, path)) in listed.iter().enumerate() {
         let next_first = listed.get(idx + 1).map(|(first, _)| *first);
         if next_first.is_some_and(|next| next <= upto + 1) {
-            if spares < keep {
+            if spares < SPARE_FILES {
                 let spare = path.with_extension(SPARE_EXTENSION);
                 fs_err::rename(path, &spare).map_err(Error::io("renaming", path))?;
                 spares += 1;
@@ -549,7 +547,7 @@ mod tests {
         }
         writer.rotate(7).expect("rotate");
         let old_len = fs_err::metadata(dir.path().join(file_name(1))).expect("meta").len();
-        remove_upto(dir.path(), 6, SPARE_FILES).expect("retire");
+        remove_upto(dir.path(), 6).expect("retire");
         assert_eq!(files(dir.path()).expect("list").len(), 1, "the first file is retired");
         assert_eq!(spare_files(dir.path()).expect("list").len(), 1, "and kept for reuse");
         for seq in 7..=8 {
@@ -578,28 +576,27 @@ mod tests {
     }
 
     /// Closing the writer leaves a recycled file no longer than what was written to it, and
-    /// retiring more files than the store keeps deletes the rest.
+    /// retiring more files than [`SPARE_FILES`] deletes the rest.
     #[test]
     fn spares_are_bounded_and_a_closed_file_keeps_no_old_records() {
         let dir = tempfile::tempdir().expect("tmp");
         let payload = encode_event(&event(5));
         let mut writer = WalWriter::create(dir.path(), 1).expect("create");
-        let keep = SPARE_FILES + 1;
         let mut seq = 1;
-        for _ in 0..keep + 2 {
+        for _ in 0..SPARE_FILES + 2 {
             for _ in 0..3 {
                 writer.append(seq, &payload).expect("append");
                 seq += 1;
             }
             writer.rotate(seq).expect("rotate");
         }
-        remove_upto(dir.path(), seq - 1, keep).expect("retire");
-        assert_eq!(spare_files(dir.path()).expect("list").len(), keep);
+        remove_upto(dir.path(), seq - 1).expect("retire");
+        assert_eq!(spare_files(dir.path()).expect("list").len(), SPARE_FILES);
         assert_eq!(files(dir.path()).expect("list").len(), 1, "only the current file is left");
         writer.append(seq, &payload).expect("append");
         seq += 1;
         writer.rotate(seq).expect("rotate onto a spare");
-        assert_eq!(spare_files(dir.path()).expect("list").len(), keep - 1);
+        assert_eq!(spare_files(dir.path()).expect("list").len(), SPARE_FILES - 1);
         writer.append(seq, &payload).expect("append");
         let path = writer.path().to_owned();
         assert!(fs_err::metadata(&path).expect("meta").len() > (HEADER + payload.len()) as u64);
