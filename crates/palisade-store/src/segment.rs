@@ -22,14 +22,14 @@ use datafusion::parquet::arrow::arrow_writer::{
 use datafusion::parquet::arrow::{
     ArrowSchemaConverter, ArrowWriter, add_encoded_arrow_schema_to_metadata,
 };
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::{Compression, Encoding as PageEncoding, ZstdLevel};
 use datafusion::parquet::bloom_filter::Sbbf;
 use datafusion::parquet::column::writer::ColumnCloseResult;
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::metadata::{
     KeyValue, PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader,
 };
-use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use datafusion::parquet::file::writer::SerializedFileWriter;
 use datafusion::parquet::schema::types::ColumnPath;
@@ -241,9 +241,17 @@ impl SegmentWriter {
 fn writer_properties(summary: &Summary, encoding: Encoding) -> Result<WriterProperties> {
     let mut properties = WriterProperties::builder();
     properties = match encoding {
-        Encoding::Interim => {
-            properties.set_compression(Compression::LZ4_RAW).set_dictionary_enabled(false)
-        }
+        // Version 2 data pages: a page's values are compressed straight from the encoder's
+        // buffer, where version 1 first copied them after the levels into a new buffer and
+        // copied the compressed page once more to trim it; a page that LZ4 does not shrink
+        // (a column with few values) is stored as it is and not decompressed when read. Plain
+        // values as in version 1: its default for byte arrays without a dictionary, delta
+        // encoding, costs more to write and to read back for a file that is read once.
+        Encoding::Interim => properties
+            .set_compression(Compression::LZ4_RAW)
+            .set_dictionary_enabled(false)
+            .set_writer_version(WriterVersion::PARQUET_2_0)
+            .set_encoding(PageEncoding::PLAIN),
         Encoding::Zstd(level) => {
             let level =
                 ZstdLevel::try_new(level).map_err(|error| Error::Internal(error.to_string()))?;
@@ -870,16 +878,43 @@ mod tests {
             .collect()
     }
 
+    /// The kind and value encoding of every data page of a file.
+    fn data_pages(path: &Path) -> Vec<(datafusion::parquet::basic::PageType, PageEncoding)> {
+        use datafusion::parquet::basic::PageType;
+        let reader =
+            SerializedFileReader::new(fs_err::File::open(path).expect("open").into_parts().0)
+                .expect("reader");
+        let mut pages = Vec::new();
+        for group in 0..reader.num_row_groups() {
+            let group = reader.get_row_group(group).expect("group");
+            for column in 0..group.num_columns() {
+                for page in group.get_column_page_reader(column).expect("pages") {
+                    let page = page.expect("page");
+                    if page.page_type() != PageType::DICTIONARY_PAGE {
+                        pages.push((page.page_type(), page.encoding()));
+                    }
+                }
+            }
+        }
+        pages
+    }
+
     /// A flush that compaction will rewrite is written cheaply (LZ4, no dictionaries); one it
     /// will copy, and every merge's output, get zstd with dictionaries.
     #[test]
     fn only_flushes_that_will_be_rewritten_are_written_cheaply() {
+        use datafusion::parquet::basic::PageType;
         let dir = tempfile::tempdir().expect("tmp");
         let small = dir.path().join("small");
         let c = write_sorted(&small, &batch(1, 10), 1, 10, 1).expect("c");
         let d = write_sorted(&small, &batch(11, 10), 11, 20, 1).expect("d");
         for chunk in chunk_encodings(&c.path) {
             assert_eq!(chunk, (Compression::LZ4_RAW, false));
+        }
+        let pages = data_pages(&c.path);
+        assert!(!pages.is_empty());
+        for page in pages {
+            assert_eq!(page, (PageType::DATA_PAGE_V2, PageEncoding::PLAIN), "interim pages");
         }
         assert_eq!(read_all(&c.path), batch(1, 10), "an interim file reads back whole");
         let merged = compact_into_new(&[c, d]).expect("merge");
@@ -889,6 +924,7 @@ mod tests {
             "{chunks:?}"
         );
         assert!(chunks.iter().any(|(_, dictionary)| *dictionary), "{chunks:?}");
+        assert!(data_pages(&merged.path).iter().all(|(kind, _)| *kind == PageType::DATA_PAGE));
         assert_eq!(read_all(&merged.path), batch(1, 20));
 
         let rows = u64::try_from(COPY_ROW_GROUP_ROWS).expect("rows");
