@@ -677,6 +677,8 @@ impl MergeWriter {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::parquet::basic::PageType;
+
     use super::*;
 
     /// A new store has its marker before its first flush, so a crash during that flush (some
@@ -869,8 +871,7 @@ mod tests {
                 let dictionary = column.encodings().any(|encoding| {
                     matches!(
                         encoding,
-                        datafusion::parquet::basic::Encoding::RLE_DICTIONARY
-                            | datafusion::parquet::basic::Encoding::PLAIN_DICTIONARY
+                        PageEncoding::RLE_DICTIONARY | PageEncoding::PLAIN_DICTIONARY
                     )
                 });
                 (column.compression(), dictionary)
@@ -879,8 +880,7 @@ mod tests {
     }
 
     /// The kind and value encoding of every data page of a file.
-    fn data_pages(path: &Path) -> Vec<(datafusion::parquet::basic::PageType, PageEncoding)> {
-        use datafusion::parquet::basic::PageType;
+    fn data_pages(path: &Path) -> Vec<(PageType, PageEncoding)> {
         let reader =
             SerializedFileReader::new(fs_err::File::open(path).expect("open").into_parts().0)
                 .expect("reader");
@@ -903,7 +903,6 @@ mod tests {
     /// will copy, and every merge's output, get zstd with dictionaries.
     #[test]
     fn only_flushes_that_will_be_rewritten_are_written_cheaply() {
-        use datafusion::parquet::basic::PageType;
         let dir = tempfile::tempdir().expect("tmp");
         let small = dir.path().join("small");
         let c = write_sorted(&small, &batch(1, 10), 1, 10, 1).expect("c");
