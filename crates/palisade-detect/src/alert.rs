@@ -150,11 +150,6 @@ impl Entities {
         entities
     }
 
-    /// Every field [`Entities::of`] reads.
-    pub fn fields() -> impl Iterator<Item = &'static str> {
-        [USER_FIELDS, HOST_FIELDS, IP_FIELDS, DOMAIN_FIELDS].into_iter().flatten().copied()
-    }
-
     /// Adds the entities named in `event`.
     pub fn add_from(&mut self, event: &Event) {
         collect(event, USER_FIELDS, &mut self.users);

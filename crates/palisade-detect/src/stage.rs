@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::alert::{Alert, AlertKind, Entities, EventId, Severity};
-use crate::behaviour::{Behaviour, FieldSet, Readings, Seen};
+use crate::behaviour::{Behaviour, Readings, Seen};
 use crate::correlation::{CorrelationEngine, CorrelationSet, EngineConfig};
 use crate::error::{Error, Result};
 
@@ -64,8 +64,6 @@ pub struct Interest {
     twins: Vec<Box<dyn Behaviour>>,
     /// One bit per detector switched on, kept up to date by [`Detector::set_disabled`].
     enabled: AtomicU64,
-    /// What the detectors read of an event, and alerts take from it.
-    kept: FieldSet,
 }
 
 impl std::fmt::Debug for Interest {
@@ -85,14 +83,6 @@ impl Interest {
     pub fn wants_keeping(&self, event: &Event) -> (Wanted, Readings) {
         let seen = Seen::new(event);
         (wanted_by(&self.twins, self.enabled.load(Ordering::Relaxed), &seen), seen.into_readings())
-    }
-
-    /// Drops every field of `event` that no behaviour detector reads and no alert's entities
-    /// come from: what is left is all that [`Detector::process_with`] needs of an event
-    /// without rule matches. Kept whole, the events of an append held their memory until it
-    /// was durable, and that memory was no longer in the cache when freed and reused.
-    pub fn slim(&self, event: &mut Event) {
-        self.kept.slim(event);
     }
 }
 
@@ -219,8 +209,7 @@ impl Detector {
         if expected != given {
             return Err(Error::Twins { expected, given });
         }
-        let kept = FieldSet::of(twins.iter().map(AsRef::as_ref));
-        let interest = Arc::new(Interest { twins, enabled: AtomicU64::new(self.enabled), kept });
+        let interest = Arc::new(Interest { twins, enabled: AtomicU64::new(self.enabled) });
         self.interest = Some(Arc::clone(&interest));
         Ok(interest)
     }

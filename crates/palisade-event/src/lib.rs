@@ -39,15 +39,9 @@ pub struct Event {
     /// One bit per field key ([`presence_bit`]): a lookup of a name whose bit is clear
     /// answers "absent" without a search. Most lookups by the behaviour detectors and the
     /// rules are for fields an event does not have (a syslog line has no `ParentImage`).
-    /// Fields are removed only by [`Event::retain`], which sets the bits again, so they are
-    /// exactly those of the keys present.
+    /// Fields are never removed, so the bits are exactly those of the keys present.
     present: Presence,
     timestamp: Option<Timestamp>,
-    /// The names [`Event::retain`] removed, in builds with debug assertions: a lookup of one
-    /// of them means the caller's list of what it reads was incomplete, and it panics there
-    /// instead of answering "absent" (and a detection silently missing a field).
-    #[cfg(debug_assertions)]
-    removed: Vec<Str>,
 }
 
 /// A 256-bit set of hashed field keys.
@@ -120,14 +114,7 @@ impl Event {
         for &key in &keys {
             mark(&mut present, key);
         }
-        Self {
-            fields,
-            keys,
-            present,
-            timestamp: None,
-            #[cfg(debug_assertions)]
-            removed: Vec::new(),
-        }
+        Self { fields, keys, present, timestamp: None }
     }
 
     /// Sets the event time.
@@ -144,11 +131,6 @@ impl Event {
     /// Returns the value of a field by its exact name.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Value> {
-        #[cfg(debug_assertions)]
-        assert!(
-            !self.removed.iter().any(|removed| removed.as_str() == name),
-            "`{name}` was removed from this event by `Event::retain` before being read"
-        );
         let key = field_key(name);
         let (word, bit) = presence_bit(key);
         if self.present[word] & bit == 0 {
@@ -255,48 +237,6 @@ impl Event {
             self.keys[free] = key;
             self.fields[free] = (name, value);
         }
-    }
-
-    /// Keeps only the fields for which `keep(key, name)` is true (`key` is the name's
-    /// [`field_key`]), in arrays of just their size: the others, and the arrays with room for
-    /// the whole event, are freed now.
-    ///
-    /// The server keeps an event for the stateful detectors until its append is durable, about
-    /// a few thousand events later; keeping only what they read lets the rest of each event be
-    /// freed while it is still in the core's cache, and reused by the next one.
-    pub fn retain(&mut self, mut keep: impl FnMut(u64, &str) -> bool) {
-        // Each decision is taken once and remembered, a bit per field (on the stack for the
-        // usual event), so that the new arrays are made at their final size.
-        let mut small = 0u128;
-        let mut large = Vec::new();
-        let mut count = 0;
-        for (at, (key, (name, _))) in self.keys.iter().zip(&self.fields).enumerate() {
-            let kept = keep(*key, name);
-            count += usize::from(kept);
-            if at < 128 {
-                small |= u128::from(kept) << at;
-            } else {
-                large.push(kept);
-            }
-        }
-        let mut keys = Vec::with_capacity(count);
-        let mut fields = Vec::with_capacity(count);
-        let mut present = Presence::default();
-        for (at, (key, (name, value))) in self.keys.drain(..).zip(self.fields.drain(..)).enumerate()
-        {
-            let kept = if at < 128 { small >> at & 1 == 1 } else { large[at - 128] };
-            if kept {
-                mark(&mut present, key);
-                keys.push(key);
-                fields.push((name, value));
-            } else {
-                #[cfg(debug_assertions)]
-                self.removed.push(name);
-            }
-        }
-        self.keys = keys;
-        self.fields = fields;
-        self.present = present;
     }
 
     /// Where a field is (`Ok`), or where it would go (`Err`): a binary search over the keys,
@@ -466,53 +406,6 @@ mod tests {
         ]);
         let direct = serde_json::to_string(&event).expect("serialize");
         assert_eq!(direct, event.to_json().to_string());
-    }
-
-    #[test]
-    fn retain_keeps_only_the_fields_chosen_and_they_are_still_found() {
-        let mut names: Vec<String> = (0..150).map(|idx| format!("field.{idx}")).collect();
-        names.extend(["source.port", "source.ports", "a", "user.name"].map(String::from));
-        let mut event = Event::from_fields(
-            names
-                .iter()
-                .zip(0_i64..)
-                .map(|(name, idx)| (Str::copy(name), Value::Int(idx)))
-                .collect(),
-        );
-        event.set_timestamp(Some(Timestamp::UNIX_EPOCH));
-        // Past the first 128 fields too, where the decisions are kept differently.
-        let wanted = |name: &str| name.ends_with('7') || name == "source.ports" || name == "a";
-        event.retain(|key, name| {
-            assert_eq!(key, field_key(name));
-            wanted(name)
-        });
-        let kept: Vec<&String> = names.iter().filter(|name| wanted(name)).collect();
-        assert_eq!(event.len(), kept.len());
-        assert!(
-            event.fields().map(|(name, _)| name).is_sorted_by(|l, r| field_order(l, r).is_lt())
-        );
-        for name in kept {
-            let at = names.iter().position(|other| other == name).unwrap();
-            assert_eq!(event.get(name), Some(&Value::Int(at as i64)), "{name}");
-        }
-        assert_eq!(event.timestamp(), Some(Timestamp::UNIX_EPOCH));
-        // A name that was never there is absent, and one added afterwards is found.
-        assert_eq!(event.get("b"), None);
-        event.insert("source.porz", Value::Null);
-        assert_eq!(event.get("source.porz"), Some(&Value::Null));
-        assert_eq!(event.get("source.ports"), Some(&Value::Int(151)));
-    }
-
-    #[test]
-    #[cfg(debug_assertions)]
-    #[should_panic(expected = "`user.name` was removed")]
-    fn reading_a_field_that_retain_removed_panics_in_debug_builds() {
-        let mut event = Event::from_fields(vec![
-            ("user.name".into(), Value::from("alice")),
-            ("source.ip".into(), Value::from("192.0.2.1")),
-        ]);
-        event.retain(|_, name| name == "source.ip");
-        let _ = event.get("user.name");
     }
 
     #[test]

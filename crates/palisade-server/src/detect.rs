@@ -250,13 +250,6 @@ impl Detection {
         self.interest.wants_keeping(event)
     }
 
-    /// Drops the fields of `event` that the behaviour detectors do not read and alerts do
-    /// not take entities from: all an event without rule matches needs for [`Self::process`].
-    /// Takes no lock.
-    pub fn slim(&self, event: &mut Event) {
-        self.interest.slim(event);
-    }
-
     /// Step 2 on stored events that entered the pipeline at `received`; queues the alerts
     /// for the writer (waits when it is behind). Blocking.
     pub fn process(&self, mut events: Vec<Pending>, received: Instant) {

@@ -49,8 +49,7 @@ impl Pipeline {
     /// batch once per step cost about a cache miss per step and event, which on a batch of
     /// thousands of events (megabytes) was a large share of ingest. Events that no rule matched and no detector
     /// wants are dropped right away; the others wait for the append to be durable and get
-    /// the stateful detection, those without rule matches only with the fields the
-    /// detectors read ([`Detection::slim`]). `capacity` is about how many events come.
+    /// the stateful detection. `capacity` is about how many events come.
     ///
     /// # Errors
     /// The store's append error.
@@ -96,12 +95,6 @@ impl Pipeline {
                     pending.reserve(capacity.min(1024));
                 }
                 let hits = hits.to_vec();
-                if hits.is_empty() {
-                    // Only the detectors' fields are held until the append is durable; the
-                    // rest is freed now, while in the cache (an event with rule matches
-                    // is kept whole for its alerts and correlations).
-                    detection.slim(&mut event);
-                }
                 // The index for now; the id once the store has numbered the append.
                 pending.push(Pending { id: index, event, hits, wanted, readings });
             }

@@ -323,19 +323,6 @@ impl Behaviour for Beaconing {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        let mut fields = vec![
-            "source.ip",
-            "destination.ip",
-            "destination.port",
-            "event.type",
-            "event.start",
-            "network.transport",
-        ];
-        fields.extend_from_slice(DOMAIN_FIELDS);
-        fields
-    }
-
     fn wants(&self, event: &Event) -> bool {
         event.get("source.ip").is_some()
             && event.get("destination.ip").is_some()
@@ -611,7 +598,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     const MINUTE: f64 = 60.0;
     const HOUR: f64 = 3_600.0;
@@ -679,7 +665,7 @@ mod tests {
             let id = index as EventId + 1;
             ids_by_label.entry(label).or_default().push(id);
             if detector.wants(event) {
-                alerts.extend(detector.observe(&as_kept(detector, event), id, at(*time)));
+                alerts.extend(detector.observe(event, id, at(*time)));
             }
         }
         Outcome { alerts, ids_by_label }

@@ -382,12 +382,6 @@ impl Behaviour for DgaDomain {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        let mut fields = vec!["dns.question.name", "QueryName", "dns.response_code", "QueryStatus"];
-        fields.extend_from_slice(util::QUERYING_HOST_FIELDS);
-        fields
-    }
-
     fn wants(&self, event: &Event) -> bool {
         event.get("dns.question.name").is_some() || event.get("QueryName").is_some()
     }
@@ -560,7 +554,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     fn start() -> Timestamp {
         "2026-03-02T08:00:00Z".parse().unwrap()
@@ -617,7 +610,7 @@ mod tests {
         for (idx, (time, event)) in events.iter().enumerate() {
             let id = idx as EventId;
             if detector.wants(event) {
-                for alert in detector.observe(&as_kept(detector, event), id, *time) {
+                for alert in detector.observe(event, id, *time) {
                     alerts.push((id, alert));
                 }
             }

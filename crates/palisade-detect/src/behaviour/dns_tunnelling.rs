@@ -343,12 +343,6 @@ impl Behaviour for DnsTunnelling {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        let mut fields = vec!["dns.question.name", "QueryName", "dns.question.type"];
-        fields.extend_from_slice(util::QUERYING_HOST_FIELDS);
-        fields
-    }
-
     fn wants(&self, event: &Event) -> bool {
         event.get("dns.question.name").is_some() || event.get("QueryName").is_some()
     }
@@ -472,7 +466,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     fn start() -> Timestamp {
         "2026-03-02T08:00:00Z".parse().unwrap()
@@ -527,7 +520,7 @@ mod tests {
         let mut alerts = Vec::new();
         for (idx, (time, event)) in events.iter().enumerate() {
             if detector.wants(event) {
-                alerts.extend(detector.observe(&as_kept(detector, event), idx as EventId, *time));
+                alerts.extend(detector.observe(event, idx as EventId, *time));
             }
         }
         alerts

@@ -273,18 +273,6 @@ impl Behaviour for ImpossibleTravel {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        let mut fields = vec![
-            "source.geo.location.lat",
-            "source.geo.location.lon",
-            "source.geo.city_name",
-            "source.geo.country_iso_code",
-            "source.as.number",
-        ];
-        fields.extend_from_slice(login::FIELDS);
-        fields
-    }
-
     fn wants(&self, event: &Event) -> bool {
         event.get("source.geo.location.lat").is_some() && is_success(event)
     }
@@ -371,7 +359,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     const START: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
@@ -447,11 +434,7 @@ mod tests {
         for (id, (seconds, event, label)) in events.into_iter().enumerate() {
             labels.push(label);
             if detector.wants(&event) {
-                alerts.extend(detector.observe(
-                    &as_kept(detector, &event),
-                    id as EventId,
-                    at(seconds),
-                ));
+                alerts.extend(detector.observe(&event, id as EventId, at(seconds)));
             }
         }
         (alerts, labels)

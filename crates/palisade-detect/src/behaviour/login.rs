@@ -19,25 +19,6 @@ use super::util::{has, number, text};
 /// attempt: sshd logs a failed password twice, once itself and once through `pam_unix`.
 pub const SAME_ATTEMPT: SignedDuration = SignedDuration::from_secs(1);
 
-/// Every field this module reads: what a detector that reads logins reads
-/// ([`super::Behaviour::fields`]).
-pub const FIELDS: &[&str] = &[
-    "event.category",
-    "event.outcome",
-    "EventID",
-    "Channel",
-    "Status",
-    "user.name",
-    "TargetUserName",
-    "host.name",
-    "Computer",
-    "host.hostname",
-    "observer.hostname",
-    "source.ip",
-    "IpAddress",
-    "process.pid",
-];
-
 /// How a login ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

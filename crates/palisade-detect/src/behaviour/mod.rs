@@ -117,45 +117,6 @@ pub struct Readings {
     login: std::cell::OnceCell<login::Facts>,
 }
 
-/// The fields an event held for the detectors keeps ([`Event::retain`]): every field a set of
-/// detectors reads ([`Behaviour::fields`]) and those an alert's entities are taken from.
-#[derive(Debug, Clone, Default)]
-pub struct FieldSet {
-    /// Sorted by [`palisade_event::field_key`], then name; no name twice.
-    names: Vec<(u64, &'static str)>,
-}
-
-impl FieldSet {
-    /// What `behaviours` read, with the entity fields.
-    #[must_use]
-    pub fn of<'b>(behaviours: impl IntoIterator<Item = &'b dyn Behaviour>) -> Self {
-        let mut names: Vec<(u64, &'static str)> = behaviours
-            .into_iter()
-            .flat_map(|behaviour| behaviour.fields())
-            .chain(crate::Entities::fields())
-            .map(|name| (palisade_event::field_key(name), name))
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        Self { names }
-    }
-
-    /// True when the field named `name`, whose key is `key`, is one of them.
-    #[must_use]
-    pub fn contains(&self, key: u64, name: &str) -> bool {
-        let start = self.names.partition_point(|(probe, _)| *probe < key);
-        self.names[start..]
-            .iter()
-            .take_while(|(probe, _)| *probe == key)
-            .any(|(_, kept)| *kept == name)
-    }
-
-    /// Drops every other field of `event`.
-    pub fn slim(&self, event: &mut Event) {
-        event.retain(|key, name| self.contains(key, name));
-    }
-}
-
 /// One behaviour detector.
 ///
 /// `Sync` because a second set built from the same settings answers [`wants`](Self::wants)
@@ -172,12 +133,6 @@ pub trait Behaviour: Send + Sync {
     /// it has observed: the server asks a twin built from the same settings, without the
     /// detector's lock ([`crate::stage::Interest`]).
     fn wants(&self, event: &Event) -> bool;
-
-    /// Every field that [`wants`](Self::wants) and [`observe`](Self::observe) may read. The
-    /// server keeps only these (with those an alert's entities come from,
-    /// [`crate::Entities::fields`]) of an event it holds for the detectors until the
-    /// event is stored; reading any other field of such an event panics in debug builds.
-    fn fields(&self) -> Vec<&'static str>;
 
     /// Looks at one wanted event, stored under `id`, whose event time is `time` (the event's
     /// `@timestamp`, or its arrival time when it has none). Returns the alerts it raises now,
@@ -258,16 +213,6 @@ pub fn all(config: &BehaviourConfig) -> Vec<Box<dyn Behaviour>> {
     ]
 }
 
-/// `event` as the server keeps it for `behaviour` alone (see [`FieldSet`]): the detectors'
-/// tests observe these, so that a field read but not declared in [`Behaviour::fields`]
-/// panics there (in debug builds) instead of going missing in the server.
-#[cfg(test)]
-pub(crate) fn as_kept(behaviour: &dyn Behaviour, event: &Event) -> Event {
-    let mut kept = event.clone();
-    FieldSet::of([behaviour]).slim(&mut kept);
-    kept
-}
-
 /// Helpers the detectors share: reading fields, durations in settings, time spans, bounded
 /// maps, IP networks and DNS names.
 pub mod util {
@@ -276,17 +221,6 @@ pub mod util {
 
     use jiff::{SignedDuration, Timestamp};
     use palisade_event::{Event, Value};
-
-    /// The fields [`querying_host`] reads.
-    pub const QUERYING_HOST_FIELDS: &[&str] = &[
-        "QueryName",
-        "Computer",
-        "host.name",
-        "client.ip",
-        "source.port",
-        "destination.ip",
-        "source.ip",
-    ];
 
     /// The text of a field, when it has one that is not empty or `-`.
     #[must_use]

@@ -223,21 +223,6 @@ impl Behaviour for NewDevice {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        vec![
-            "client.mac",
-            "client.ip",
-            "client.domain",
-            "dhcp.client.duid",
-            "dhcp.error",
-            "dhcp.prefix.value",
-            "dhcp.relay.ip",
-            "event.action",
-            "event.outcome",
-            "observer.ingress.interface.name",
-        ]
-    }
-
     fn wants(&self, event: &Event) -> bool {
         (event.get("client.mac").is_some() || event.get("dhcp.client.duid").is_some())
             && self.is_lease(event)
@@ -500,7 +485,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     const HOUR: i64 = 3_600;
     const DAY: i64 = 86_400;
@@ -567,8 +551,7 @@ mod tests {
             let id = self.next_id;
             self.next_id += 1;
             if self.detector.wants(event) {
-                let kept = as_kept(&self.detector, event);
-                self.alerts.extend(self.detector.observe(&kept, id, at(time)));
+                self.alerts.extend(self.detector.observe(event, id, at(time)));
             }
             id
         }

@@ -274,13 +274,6 @@ impl Behaviour for NewGeoLogin {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        let mut fields =
-            vec!["source.geo.country_iso_code", "source.as.number", "source.as.organization.name"];
-        fields.extend_from_slice(login::FIELDS);
-        fields
-    }
-
     fn wants(&self, event: &Event) -> bool {
         (event.get("source.geo.country_iso_code").is_some()
             || event.get("source.as.number").is_some())
@@ -364,7 +357,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     const START: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
     const DAY: i64 = 86_400;
@@ -412,11 +404,7 @@ mod tests {
         for (id, (seconds, event, label)) in events.into_iter().enumerate() {
             labels.push(label);
             if detector.wants(&event) {
-                alerts.extend(detector.observe(
-                    &as_kept(detector, &event),
-                    id as EventId,
-                    at(seconds),
-                ));
+                alerts.extend(detector.observe(&event, id as EventId, at(seconds)));
             }
         }
         (alerts, labels)

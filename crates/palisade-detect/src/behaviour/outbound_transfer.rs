@@ -338,10 +338,6 @@ impl Behaviour for OutboundTransfer {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        vec!["source.ip", "destination.ip", "source.bytes", "network.bytes", "event.kind"]
-    }
-
     fn wants(&self, event: &Event) -> bool {
         event.get("source.ip").is_some()
             && event.get("destination.ip").is_some()
@@ -524,7 +520,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     const HOUR: i64 = 3_600;
     const DAY: i64 = 86_400;
@@ -596,7 +591,7 @@ mod tests {
             let id = first_id + index as EventId;
             ids_by_label.entry(label).or_default().push(id);
             if detector.wants(event) {
-                alerts.extend(detector.observe(&as_kept(detector, event), id, at(*time)));
+                alerts.extend(detector.observe(event, id, at(*time)));
             }
         }
         Outcome { alerts, ids_by_label }

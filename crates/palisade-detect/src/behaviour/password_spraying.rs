@@ -340,10 +340,6 @@ impl Behaviour for PasswordSpraying {
         &META
     }
 
-    fn fields(&self) -> Vec<&'static str> {
-        login::FIELDS.to_vec()
-    }
-
     fn wants(&self, event: &Event) -> bool {
         login::outcome(event).is_some()
     }
@@ -424,7 +420,6 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::behaviour::as_kept;
 
     const START: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
@@ -476,11 +471,7 @@ mod tests {
         for (id, (seconds, event, label)) in events.into_iter().enumerate() {
             labels.push(label);
             if detector.wants(&event) {
-                alerts.extend(detector.observe(
-                    &as_kept(detector, &event),
-                    id as EventId,
-                    at(seconds),
-                ));
+                alerts.extend(detector.observe(&event, id as EventId, at(seconds)));
             }
         }
         (alerts, labels)
