@@ -360,6 +360,27 @@ impl Expr {
         }
     }
 
+    /// Adds to `into` the field of every field test in the expression, and returns false
+    /// when it holds a keyword search, which reads every field. The literals of
+    /// [`Self::required_literals`] all come from field tests whose fields are among these,
+    /// or from a keyword search: so only these fields' values need scanning for them.
+    pub fn tested_fields(&self, into: &mut Vec<String>) -> bool {
+        match self {
+            Expr::And(children) | Expr::Or(children) | Expr::AtLeast(_, children) => {
+                // Stopping at a keyword search is fine: its literals are then looked for in
+                // every field, and the fields gathered so far are not needed.
+                children.iter().all(|child| child.tested_fields(into))
+            }
+            Expr::Not(child) => child.tested_fields(into),
+            Expr::Field(pred) => {
+                into.push(pred.field.clone());
+                true
+            }
+            Expr::Keywords(_) => false,
+            Expr::Const(_) => true,
+        }
+    }
+
     /// Returns literals (lower-case) of which at least one occurs in some field value of every
     /// event the expression matches, or `None` when no such set is known. This drives the
     /// rule-set literal index: a rule is evaluated only when one of its literals was seen.

@@ -5,8 +5,11 @@
 //!    names a Windows `Channel` are indexed by it, so a Sysmon event only meets Sysmon rules.
 //! 2. **Literal index.** From each variant's predicate we derive literals of which at least
 //!    one must occur in the event for the rule to match (see [`Expr::required_literals`]). One
-//!    Aho-Corasick automaton over all those literals scans the event's values once; variants
-//!    none of whose literals was seen are skipped without evaluation.
+//!    Aho-Corasick automaton over the literals of variants without keyword searches scans
+//!    only the fields those variants test ([`Expr::tested_fields`]); a second one, over the
+//!    literals of variants with a keyword search, scans every field, and only events that
+//!    meet such a variant. Each scans an event at most once; variants none of whose
+//!    literals was seen are skipped without evaluation.
 //! 3. Only the remaining candidates are evaluated exactly.
 
 use std::collections::HashMap;
@@ -65,7 +68,17 @@ struct Variant {
     /// What of `when` the index does not already guarantee.
     residual: Vec<(String, Vec<String>)>,
     expr: Expr,
-    needs_literal: bool,
+    /// Which literal index must have seen one of its literals for it to be evaluated.
+    literals: Option<Scope>,
+}
+
+/// Where a variant's required literals are looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// In the fields its field tests read ([`RuleSet::field_literals`]).
+    Fields,
+    /// In every field: it has a keyword search ([`RuleSet::keyword_literals`]).
+    Everywhere,
 }
 
 /// A loaded, compiled and indexed set of rules.
@@ -81,9 +94,139 @@ pub struct RuleSet {
     /// Variants without a Channel condition, grouped by identical `when`, so that each distinct
     /// condition is tested once per event.
     groups: Vec<(When, Vec<u32>)>,
-    literals: Option<AhoCorasick>,
-    literal_variants: Vec<Vec<u32>>,
+    /// Literals of variants without keyword searches, looked for only in the fields those
+    /// variants test: scanning every value of a syslog event (its `event.original` and
+    /// `message` among them) for literals that rules look for in two fields was most of the
+    /// cost of matching it.
+    field_literals: Option<LiteralIndex>,
+    /// Literals of variants with a keyword search, looked for in every field, and only for
+    /// events where such a variant is a candidate.
+    keyword_literals: Option<LiteralIndex>,
     unmapped: usize,
+}
+
+/// Up to this many fields to scan for literals are looked up one by one; more are found by
+/// walking the event's fields alongside them.
+const SCAN_LOOKUPS: usize = 16;
+
+/// One Aho-Corasick automaton over literals, the variants each literal stands for, and the
+/// fields to scan for them.
+#[derive(Debug)]
+struct LiteralIndex {
+    automaton: AhoCorasick,
+    /// By pattern id.
+    variants: Vec<Vec<u32>>,
+    /// In the events' own order ([`palisade_event::field_order`]), with their keys; `None`
+    /// for every field.
+    fields: Option<Vec<(u64, String)>>,
+}
+
+/// Literals gathered while indexing, for one [`LiteralIndex`].
+#[derive(Debug, Default)]
+struct LiteralTable {
+    ids: HashMap<String, u32>,
+    patterns: Vec<String>,
+    variants: Vec<Vec<u32>>,
+    fields: Vec<String>,
+}
+
+impl LiteralTable {
+    fn add(&mut self, variant_idx: u32, literals: Vec<String>) {
+        for literal in literals {
+            let next_id = u32::try_from(self.patterns.len()).unwrap_or(u32::MAX);
+            let id = *self.ids.entry(literal.clone()).or_insert_with(|| {
+                self.patterns.push(literal);
+                self.variants.push(Vec::new());
+                next_id
+            });
+            self.variants[id as usize].push(variant_idx);
+        }
+    }
+
+    /// The index, or `None` when there is no literal or the automaton cannot be built (too
+    /// large); the variants of such a table are then evaluated without a literal test.
+    fn build(self, scoped: bool) -> Option<LiteralIndex> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        // The literals are lower case; ASCII text is scanned without folding it first.
+        let automaton =
+            AhoCorasick::builder().ascii_case_insensitive(true).build(&self.patterns).ok()?;
+        let fields = scoped.then(|| {
+            let mut keyed: Vec<(u64, String)> = self
+                .fields
+                .into_iter()
+                .map(|name| (palisade_event::field_key(&name), name))
+                .collect();
+            keyed.sort_unstable();
+            keyed.dedup();
+            keyed
+        });
+        Some(LiteralIndex { automaton, variants: self.variants, fields })
+    }
+}
+
+impl LiteralIndex {
+    /// Marks in `seen` (with `generation`) every variant one of whose literals occurs in the
+    /// values scanned.
+    fn scan(&self, event: &Event, seen: &mut [u32], generation: u32) {
+        let mut scan_text = |text: &str| {
+            for found in self.automaton.find_overlapping_iter(text) {
+                for &variant_idx in &self.variants[found.pattern().as_usize()] {
+                    seen[variant_idx as usize] = generation;
+                }
+            }
+        };
+        match &self.fields {
+            None => {
+                for (_, value) in event.fields() {
+                    visit(value, &mut scan_text);
+                }
+            }
+            // A few fields: looked up one by one, most answered "absent" by the event's
+            // presence bits without a search.
+            Some(fields) if fields.len() <= SCAN_LOOKUPS => {
+                for (_, name) in fields {
+                    if let Some(value) = event.get(name) {
+                        visit(value, &mut scan_text);
+                    }
+                }
+            }
+            // Many (a Windows rule set names hundreds): one walk of both sorted lists.
+            Some(fields) => {
+                let mut wanted = fields.iter().peekable();
+                for (key, name, value) in event.keyed_fields() {
+                    while wanted
+                        .next_if(|(other_key, other)| (*other_key, other.as_str()) < (key, name))
+                        .is_some()
+                    {}
+                    let Some((other_key, other)) = wanted.peek() else { break };
+                    if *other_key == key && other == name {
+                        visit(value, &mut scan_text);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scans one value as the matchers read it.
+fn visit(value: &Value, scan: &mut dyn FnMut(&str)) {
+    match value {
+        // The automaton ignores ASCII case, and ASCII text folds to its ASCII lower case: it
+        // is scanned as it is, not folded. Other text is scanned folded, as the matchers see
+        // it (a Kelvin sign folds to an ASCII `k`).
+        Value::Str(text) if text.as_str().is_ascii() => scan(text.as_str()),
+        Value::Str(text) => scan(text.lower()),
+        Value::List(items) => items.iter().for_each(|item| visit(item, scan)),
+        Value::Null => {}
+        // Numbers and booleans in the spelling `Value::to_text` gives them, without a string
+        // allocated per field and event: only a float's `NaN` or `inf` has letters whose case
+        // needs folding.
+        Value::Int(int) => scan(itoa::Buffer::new().format(*int)),
+        Value::Bool(flag) => scan(if *flag { "true" } else { "false" }),
+        Value::Float(float) => scan(&float.to_string().to_lowercase()),
+    }
 }
 
 /// Per-thread scratch space for [`RuleSet::matches`], so matching allocates nothing.
@@ -367,7 +510,7 @@ impl Loader {
                     when: Vec::new(),
                     residual: Vec::new(),
                     expr: rule.expr.clone(),
-                    needs_literal: false,
+                    literals: None,
                 }),
                 Resolution::Unmapped => {
                     let mut diagnostic = Diagnostic::warning(
@@ -394,7 +537,7 @@ impl Loader {
                             when: source.when.clone(),
                             residual: Vec::new(),
                             expr,
-                            needs_literal: false,
+                            literals: None,
                         });
                     }
                 }
@@ -402,8 +545,8 @@ impl Loader {
         }
         set.diagnostics.extend(unmapped_warned);
 
-        let mut pattern_ids: HashMap<String, u32> = HashMap::new();
-        let mut patterns: Vec<String> = Vec::new();
+        let mut scoped = LiteralTable::default();
+        let mut everywhere = LiteralTable::default();
         for (variant_idx, variant) in set.variants.iter_mut().enumerate() {
             let variant_idx = u32::try_from(variant_idx).unwrap_or(u32::MAX);
             let channels = variant
@@ -447,28 +590,29 @@ impl Loader {
                 set.groups.push((variant.when.clone(), vec![variant_idx]));
             }
             if let Some(literals) = variant.expr.required_literals() {
-                variant.needs_literal = true;
-                for literal in literals {
-                    let next_id = u32::try_from(patterns.len()).unwrap_or(u32::MAX);
-                    let id = *pattern_ids.entry(literal.clone()).or_insert_with(|| {
-                        patterns.push(literal);
-                        set.literal_variants.push(Vec::new());
-                        next_id
-                    });
-                    set.literal_variants[id as usize].push(variant_idx);
+                let mut fields = Vec::new();
+                if variant.expr.tested_fields(&mut fields) {
+                    variant.literals = Some(Scope::Fields);
+                    scoped.fields.extend(fields);
+                    scoped.add(variant_idx, literals);
+                } else {
+                    variant.literals = Some(Scope::Everywhere);
+                    everywhere.add(variant_idx, literals);
                 }
             }
         }
-        if !patterns.is_empty() {
-            // The literals are lower case; ASCII text is scanned without folding it first.
-            match AhoCorasick::builder().ascii_case_insensitive(true).build(&patterns) {
-                Ok(automaton) => set.literals = Some(automaton),
-                Err(_) => {
-                    // Too large for the automaton: fall back to exact evaluation of every candidate.
-                    for variant in &mut set.variants {
-                        variant.needs_literal = false;
-                    }
-                }
+        set.field_literals = scoped.build(true);
+        set.keyword_literals = everywhere.build(false);
+        // A table whose automaton could not be built (too large): its variants are evaluated
+        // without a literal test.
+        for variant in &mut set.variants {
+            let built = match variant.literals {
+                Some(Scope::Fields) => set.field_literals.is_some(),
+                Some(Scope::Everywhere) => set.keyword_literals.is_some(),
+                None => true,
+            };
+            if !built {
+                variant.literals = None;
             }
         }
     }
@@ -581,7 +725,7 @@ impl RuleSet {
             scratch.generation = 1;
         }
         let generation = scratch.generation;
-        let mut scanned = false;
+        let mut scanned = Scanned::default();
         if !self.by_key.is_empty()
             && let Some(channel) = event.get("Channel").and_then(Value::to_text)
         {
@@ -608,7 +752,9 @@ impl RuleSet {
     }
 
     /// Evaluates one candidate variant unless its rule already matched or none of its literals
-    /// occurs in the event.
+    /// occurs in the event. Each literal index scans the event at most once, when a variant
+    /// that needs it is first a candidate: an event that meets no keyword rule is never
+    /// scanned whole.
     #[inline]
     fn try_variant(
         &self,
@@ -616,16 +762,22 @@ impl RuleSet {
         event: &Event,
         scratch: &mut Scratch,
         generation: u32,
-        scanned: &mut bool,
+        scanned: &mut Scanned,
     ) {
         let variant = &self.variants[variant_idx as usize];
         if scratch.rule_hit[variant.rule as usize] == generation {
             return;
         }
-        if variant.needs_literal {
-            if !*scanned {
-                self.scan_literals(event, scratch, generation);
-                *scanned = true;
+        if let Some(scope) = variant.literals {
+            let (index, done) = match scope {
+                Scope::Fields => (&self.field_literals, &mut scanned.fields),
+                Scope::Everywhere => (&self.keyword_literals, &mut scanned.everywhere),
+            };
+            if !*done {
+                if let Some(index) = index {
+                    index.scan(event, &mut scratch.literal_seen, generation);
+                }
+                *done = true;
             }
             if scratch.literal_seen[variant_idx as usize] != generation {
                 return;
@@ -636,37 +788,13 @@ impl RuleSet {
             scratch.hits.push(variant.rule);
         }
     }
+}
 
-    fn scan_literals(&self, event: &Event, scratch: &mut Scratch, generation: u32) {
-        let Some(automaton) = &self.literals else { return };
-        let mut scan_text = |text: &str| {
-            for found in automaton.find_overlapping_iter(text) {
-                for &variant_idx in &self.literal_variants[found.pattern().as_usize()] {
-                    scratch.literal_seen[variant_idx as usize] = generation;
-                }
-            }
-        };
-        fn visit(value: &Value, scan: &mut dyn FnMut(&str)) {
-            match value {
-                // The automaton ignores ASCII case, and ASCII text folds to its ASCII
-                // lower case: it is scanned as it is, not folded. Other text is scanned
-                // folded, as the matchers see it (a Kelvin sign folds to an ASCII `k`).
-                Value::Str(text) if text.as_str().is_ascii() => scan(text.as_str()),
-                Value::Str(text) => scan(text.lower()),
-                Value::List(items) => items.iter().for_each(|item| visit(item, scan)),
-                Value::Null => {}
-                // Numbers and booleans in the spelling `Value::to_text` gives them, without a
-                // string allocated per field and event: only a float's `NaN` or `inf` has
-                // letters whose case needs folding.
-                Value::Int(int) => scan(itoa::Buffer::new().format(*int)),
-                Value::Bool(flag) => scan(if *flag { "true" } else { "false" }),
-                Value::Float(float) => scan(&float.to_string().to_lowercase()),
-            }
-        }
-        for (_, value) in event.fields() {
-            visit(value, &mut scan_text);
-        }
-    }
+/// Which literal indexes have scanned the current event.
+#[derive(Debug, Default)]
+struct Scanned {
+    fields: bool,
+    everywhere: bool,
 }
 
 fn when_holds(when: &[(String, Vec<String>)], event: &Event) -> bool {
@@ -681,4 +809,148 @@ fn when_holds(when: &[(String, Vec<String>)], event: &Event) -> bool {
     }
     when.iter()
         .all(|(field, allowed)| event.get(field).is_some_and(|value| allowed_value(value, allowed)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use palisade_event::{Event, Str, Value};
+
+    use super::RuleSet;
+    use crate::{Loader, Mapping};
+
+    /// One rule file per detection (raw field names, no logsource filter), named `rN`.
+    fn load(detections: &[String]) -> RuleSet {
+        let sources: Vec<(PathBuf, String)> = detections
+            .iter()
+            .enumerate()
+            .map(|(idx, detection)| {
+                let indented: String =
+                    detection.lines().map(|line| format!("    {line}\n")).collect();
+                let yaml =
+                    format!("title: r{idx}\nlogsource: {{product: test}}\ndetection:\n{indented}");
+                (PathBuf::from(format!("r{idx}.yml")), yaml)
+            })
+            .collect();
+        let set = Loader::new(Mapping::default()).load(&sources);
+        assert_eq!(set.rules().len(), detections.len(), "{:?}", set.diagnostics());
+        set
+    }
+
+    fn event(fields: &[(&str, Value)]) -> Event {
+        Event::from_fields(
+            fields.iter().map(|(name, value)| (Str::copy(name), value.clone())).collect(),
+        )
+    }
+
+    fn titles(set: &RuleSet, event: &Event) -> Vec<String> {
+        let mut scratch = set.scratch();
+        let mut titles: Vec<String> = set
+            .matches(event, &mut scratch)
+            .iter()
+            .map(|&idx| set.rules()[idx as usize].meta.title.clone())
+            .collect();
+        titles.sort();
+        titles
+    }
+
+    #[test]
+    fn field_literals_are_looked_for_in_the_tested_fields_only() {
+        let set = load(&[
+            "sel:\n    CommandLine|contains: 'mimikatz'\ncondition: sel".to_owned(),
+            "sel:\n    Image|endswith: '\\\\rundll32.exe'\n    Count: 4625\ncondition: sel"
+                .to_owned(),
+        ]);
+        let scoped = set.field_literals.as_ref().expect("a field literal index");
+        let fields: Vec<&str> =
+            scoped.fields.as_ref().expect("scoped").iter().map(|(_, name)| name.as_str()).collect();
+        assert_eq!(fields.len(), 3, "{fields:?}");
+        for name in ["CommandLine", "Image", "Count"] {
+            assert!(fields.contains(&name), "{fields:?}");
+        }
+        assert!(set.keyword_literals.is_none());
+
+        let long = "x".repeat(300);
+        // In the field, whatever else the event holds, as text, folded text and in a list.
+        for value in [
+            Value::from("run MIMIKATZ now"),
+            Value::from("ÄÖÜ mimiKATZ"),
+            Value::List(vec![Value::Int(1), Value::from("a mimikatz b")]),
+        ] {
+            let found = event(&[
+                ("message", Value::from(long.as_str())),
+                ("CommandLine", value.clone()),
+                ("event.original", Value::from("nothing")),
+            ]);
+            assert_eq!(titles(&set, &found), ["r0"], "{value:?}");
+        }
+        // Only in other fields: no match (the rule could not match there either).
+        let elsewhere = event(&[
+            ("message", Value::from("mimikatz")),
+            ("event.original", Value::from("c:\\windows\\rundll32.exe")),
+            ("Count", Value::Int(4625)),
+        ]);
+        assert!(titles(&set, &elsewhere).is_empty());
+        let both = event(&[
+            ("Image", Value::from("C:\\Windows\\System32\\RUNDLL32.EXE")),
+            ("Count", Value::Int(4625)),
+            ("CommandLine", Value::from("mimikatz")),
+        ]);
+        assert_eq!(titles(&set, &both), ["r0", "r1"]);
+    }
+
+    #[test]
+    fn a_keyword_rule_still_finds_its_literal_in_any_field() {
+        let set = load(&[
+            "sel:\n    CommandLine|contains: 'mimikatz'\ncondition: sel".to_owned(),
+            "keywords:\n    - 'sekurlsa::logonpasswords'\ncondition: keywords".to_owned(),
+            "sel:\n    User: 'admin'\nkeywords:\n    - 'privilege::debug'\ncondition: sel and keywords"
+                .to_owned(),
+        ]);
+        assert!(set.field_literals.as_ref().is_some_and(|index| index.fields.is_some()));
+        assert!(set.keyword_literals.as_ref().is_some_and(|index| index.fields.is_none()));
+        let keyword = event(&[
+            ("CommandLine", Value::from("cmd.exe")),
+            ("message", Value::from("ran SEKURLSA::LogonPasswords")),
+        ]);
+        assert_eq!(titles(&set, &keyword), ["r1"]);
+        let mixed = event(&[
+            ("User", Value::from("Admin")),
+            ("event.original", Value::from("privilege::debug")),
+            ("CommandLine", Value::from("mimikatz.exe")),
+        ]);
+        assert_eq!(titles(&set, &mixed), ["r0", "r2"]);
+    }
+
+    #[test]
+    fn many_tested_fields_are_walked_alongside_the_event() {
+        // More fields than are looked up one by one, some sharing a key (the same length and
+        // first seven bytes), so the walk must tell names apart past the key.
+        let names: Vec<String> = (0..12)
+            .map(|idx| format!("source.port{}", char::from(b'a' + idx)))
+            .chain((0..12).map(|idx| format!("F{idx}")))
+            .collect();
+        let detections: Vec<String> = names
+            .iter()
+            .map(|name| format!("sel:\n    {name}|contains: 'needle-{name}'\ncondition: sel"))
+            .collect();
+        let set = load(&detections);
+        let scoped = set.field_literals.as_ref().and_then(|index| index.fields.as_ref());
+        assert_eq!(scoped.map(Vec::len), Some(names.len()));
+        for (idx, name) in names.iter().enumerate() {
+            // Every field present, each holding the next one's needle; the chosen one holds
+            // its own.
+            let mut fields: Vec<(&str, Value)> = names
+                .iter()
+                .zip(names.iter().cycle().skip(1))
+                .map(|(field, next)| (field.as_str(), Value::from(format!("x needle-{next}x"))))
+                .collect();
+            fields.push(("message", Value::from("needle-F0 needle-source.porta")));
+            fields.retain(|(field, _)| field != name);
+            fields.push((name.as_str(), Value::from(format!("needle-{name}"))));
+            // Only its own rule: the others' needles are in the wrong fields or the message.
+            assert_eq!(titles(&set, &event(&fields)), [format!("r{idx}")], "{name}");
+        }
+    }
 }
