@@ -170,7 +170,10 @@ impl Entities {
                 if into.len() >= MAX_ENTITIES {
                     break;
                 }
-                into.insert(value.clone());
+                // Copied only when new: a group merges the same few entities at every match.
+                if !into.contains(value) {
+                    into.insert(value.clone());
+                }
             }
         }
     }

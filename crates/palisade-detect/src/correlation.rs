@@ -802,26 +802,34 @@ impl CorrelationEngine {
         }
         let span = spec.timespan;
         // Every window [s, s + span] that contains `time` starts at a match in [time - span, time].
+        // The matches are sorted by time, so those starts are one run of them, and each
+        // window is a run too: found by binary search, not by testing every match.
         let earliest = time.saturating_sub(span).unwrap_or(time);
-        let mut last_start = None;
+        let hits = &group.hits;
+        let from = hits.partition_point(|other| other.time < earliest);
+        let to = hits.partition_point(|other| other.time <= time);
+        let mut window: Vec<usize> = Vec::new();
         let mut decided = None;
-        // An average is not monotone in the window: a shorter window inside would pass on one
-        // large value. It is taken over the trailing window [time - span, time] only.
-        let trailing = spec.kind == Kind::ValueAvg;
-        let starts: Vec<Timestamp> =
-            if trailing { vec![earliest] } else { group.hits.iter().map(|hit| hit.time).collect() };
-        for start in starts {
-            if start < earliest || start > time || last_start == Some(start) {
-                continue;
-            }
-            last_start = Some(start);
-            let end = if trailing { time } else { start.saturating_add(span).unwrap_or(start) };
-            let window: Vec<usize> = (0..group.hits.len())
-                .filter(|&i| group.hits[i].time >= start && group.hits[i].time <= end)
-                .collect();
-            if let Some(outcome) = evaluate(spec, &group.hits, &window) {
-                decided = Some((window, outcome));
-                break;
+        if spec.kind == Kind::ValueAvg {
+            // An average is not monotone in the window: a shorter window inside would pass on
+            // one large value. It is taken over the trailing window [time - span, time] only.
+            window.extend(from..to);
+            decided = evaluate(spec, hits, &window).map(|outcome| (window, outcome));
+        } else {
+            for start_at in from..to {
+                let start = hits[start_at].time;
+                // Matches at one time start one window: the first of them.
+                if start_at > from && hits[start_at - 1].time == start {
+                    continue;
+                }
+                let end = start.saturating_add(span).unwrap_or(start);
+                let end_at = start_at + hits[start_at..].partition_point(|other| other.time <= end);
+                window.clear();
+                window.extend(start_at..end_at);
+                if let Some(outcome) = evaluate(spec, hits, &window) {
+                    decided = Some((window, outcome));
+                    break;
+                }
             }
         }
         if let Some((window, outcome)) = decided {

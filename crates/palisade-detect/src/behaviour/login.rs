@@ -84,7 +84,13 @@ pub fn is_success(event: &Event) -> bool {
 pub fn user(event: &Event) -> Option<String> {
     text(event, "user.name")
         .or_else(|| text(event, "TargetUserName"))
-        .map(|user| user.trim().to_lowercase())
+        .map(|user| lower(user.trim()))
+}
+
+/// `text` lower-cased; ASCII text (nearly every user and host name) without the Unicode
+/// tables.
+fn lower(text: &str) -> String {
+    if text.is_ascii() { text.to_ascii_lowercase() } else { text.to_lowercase() }
 }
 
 /// The host logged in to (`host.name`, else `Computer`, `host.hostname`,
@@ -94,17 +100,29 @@ pub fn host(event: &Event) -> Option<String> {
     ["host.name", "Computer", "host.hostname", "observer.hostname"]
         .iter()
         .find_map(|field| text(event, field))
-        .map(|host| host.trim().to_lowercase())
+        .map(|host| lower(host.trim()))
 }
 
 /// The address the login came from (`source.ip`, else `IpAddress`), canonical: the first of
 /// the two fields that holds an address.
 #[must_use]
 pub fn source_ip(event: &Event) -> Option<IpAddr> {
-    ["source.ip", "IpAddress"]
-        .iter()
-        .find_map(|field| text(event, field)?.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_canonical())
+    source_address(event).map(|(ip, _)| ip)
+}
+
+/// [`source_ip`] and its text as `IpAddr`'s `Display` writes it: an IPv4 address as the
+/// event wrote it (the parser takes only the one spelling `Display` gives), others
+/// formatted.
+fn source_address(event: &Event) -> Option<(IpAddr, String)> {
+    ["source.ip", "IpAddress"].iter().find_map(|field| {
+        let text = text(event, field)?;
+        let text = text.trim();
+        if let Ok(ip) = text.parse::<std::net::Ipv4Addr>() {
+            return Some((IpAddr::V4(ip), text.to_owned()));
+        }
+        let ip = text.parse::<IpAddr>().ok()?.to_canonical();
+        Some((ip, ip.to_string()))
+    })
 }
 
 /// What the login detectors read of one event, read once per event and shared by all of
@@ -138,14 +156,14 @@ impl Facts {
             return Self::default();
         }
         let host = host(event);
-        let source_ip = source_ip(event);
+        let (source_ip, source) = source_address(event).unzip();
         Self {
             outcome,
             success: is_success(event),
             user: user(event),
             connection: connection(event, host.as_deref()),
             host,
-            source: source_ip.map(|ip| ip.to_string()),
+            source,
             source_ip,
         }
     }
@@ -179,6 +197,21 @@ mod tests {
     use palisade_event::Value;
 
     use super::*;
+
+    #[test]
+    fn an_address_reads_as_display_writes_it() {
+        for written in ["192.0.2.7", " 10.0.0.1 ", "::ffff:198.51.100.9", "2001:DB8::1", "0.0.0.0"]
+        {
+            let event = Event::from_fields(vec![("source.ip".into(), Value::from(written))]);
+            let (ip, text) = source_address(&event).expect(written);
+            assert_eq!(text, ip.to_string(), "{written}");
+            assert_eq!(Some(ip), written.trim().parse::<IpAddr>().ok().map(|ip| ip.to_canonical()));
+        }
+        for refused in ["010.0.0.1", "1.2.3", "1.2.3.256", "host"] {
+            let event = Event::from_fields(vec![("source.ip".into(), Value::from(refused))]);
+            assert_eq!(source_address(&event), None, "{refused}");
+        }
+    }
 
     #[test]
     fn fields_are_read_ecs_first_and_normalised() {
