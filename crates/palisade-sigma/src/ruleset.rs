@@ -603,18 +603,6 @@ impl Loader {
         }
         set.field_literals = scoped.build(true);
         set.keyword_literals = everywhere.build(false);
-        // A table whose automaton could not be built (too large): its variants are evaluated
-        // without a literal test.
-        for variant in &mut set.variants {
-            let built = match variant.literals {
-                Some(Scope::Fields) => set.field_literals.is_some(),
-                Some(Scope::Everywhere) => set.keyword_literals.is_some(),
-                None => true,
-            };
-            if !built {
-                variant.literals = None;
-            }
-        }
     }
 }
 
@@ -773,14 +761,16 @@ impl RuleSet {
                 Scope::Fields => (&self.field_literals, &mut scanned.fields),
                 Scope::Everywhere => (&self.keyword_literals, &mut scanned.everywhere),
             };
-            if !*done {
-                if let Some(index) = index {
+            // An index that could not be built (too large) tests nothing: its variants are
+            // evaluated.
+            if let Some(index) = index {
+                if !*done {
                     index.scan(event, &mut scratch.literal_seen, generation);
+                    *done = true;
                 }
-                *done = true;
-            }
-            if scratch.literal_seen[variant_idx as usize] != generation {
-                return;
+                if scratch.literal_seen[variant_idx as usize] != generation {
+                    return;
+                }
             }
         }
         if variant.expr.eval(event) {

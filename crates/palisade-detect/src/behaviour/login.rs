@@ -8,6 +8,7 @@
 //! and a guesser's `Admin` and `admin` are the same target); source addresses are
 //! canonical (an IPv4-mapped IPv6 address reads as IPv4).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use jiff::SignedDuration;
@@ -107,21 +108,29 @@ pub fn host(event: &Event) -> Option<String> {
 /// the two fields that holds an address.
 #[must_use]
 pub fn source_ip(event: &Event) -> Option<IpAddr> {
-    source_address(event).map(|(ip, _)| ip)
+    source_field(event).map(|(ip, _)| ip)
 }
 
-/// [`source_ip`] and its text as `IpAddr`'s `Display` writes it: an IPv4 address as the
-/// event wrote it (the parser takes only the one spelling `Display` gives), others
-/// formatted.
+/// [`source_ip`] and its text as `IpAddr`'s `Display` writes it (see [`source_field`]).
 fn source_address(event: &Event) -> Option<(IpAddr, String)> {
+    source_field(event)
+        .map(|(ip, written)| (ip, written.map_or_else(|| ip.to_string(), Cow::into_owned)))
+}
+
+/// [`source_ip`], with the field's trimmed text when that is already how `Display` writes the
+/// address: an IPv4 address as the event wrote it (its parser takes only the one spelling
+/// `Display` gives). Nothing is copied or formatted for callers that want only the address.
+fn source_field(event: &Event) -> Option<(IpAddr, Option<Cow<'_, str>>)> {
     ["source.ip", "IpAddress"].iter().find_map(|field| {
         let text = text(event, field)?;
-        let text = text.trim();
-        if let Ok(ip) = text.parse::<std::net::Ipv4Addr>() {
-            return Some((IpAddr::V4(ip), text.to_owned()));
+        if let Ok(ip) = text.trim().parse::<std::net::Ipv4Addr>() {
+            let written = match text {
+                Cow::Borrowed(text) => Cow::Borrowed(text.trim()),
+                Cow::Owned(text) => Cow::Owned(text.trim().to_owned()),
+            };
+            return Some((IpAddr::V4(ip), Some(written)));
         }
-        let ip = text.parse::<IpAddr>().ok()?.to_canonical();
-        Some((ip, ip.to_string()))
+        Some((text.trim().parse::<IpAddr>().ok()?.to_canonical(), None))
     })
 }
 
