@@ -379,8 +379,11 @@ def main():
     parser.add_argument("--work", default="target/bench-ingest")
     parser.add_argument("--fsync", default="always")
     parser.add_argument("--wrap", default="", help="a profiler command to run the server under, e.g. 'perf record -g -o perf.data'")
+    parser.add_argument("--config", default="", help="more config file text, `;` between lines, e.g. '[detect];enabled = false'")
     args = parser.parse_args()
     config = f'[store]\nfsync = "{args.fsync}"\n'
+    if args.config:
+        config += args.config.replace(";", "\n") + "\n"
 
     if args.mode == "syslog-tcp":
         log(f"generating {args.events:,} syslog frames")

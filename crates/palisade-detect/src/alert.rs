@@ -193,7 +193,10 @@ fn collect(event: &Event, fields: &[&str], into: &mut BTreeSet<String>) {
         let Some(value) = event.get(field) else { continue };
         let mut add = |text: &str| {
             let text = text.trim();
-            if !text.is_empty() && text != "-" && into.len() < MAX_ENTITIES {
+            // Copied only when new: a correlation group adds the same few entities from
+            // every event it counts.
+            if !text.is_empty() && text != "-" && into.len() < MAX_ENTITIES && !into.contains(text)
+            {
                 into.insert(text.to_owned());
             }
         };

@@ -594,6 +594,15 @@ struct Fired {
     entities: Entities,
 }
 
+/// Where a counted match's entities come from: the matching event, read straight into its
+/// group (building them apart first and merging them was a tenth of counting), or a fired
+/// correlation that a parent counts.
+#[derive(Debug, Clone, Copy)]
+enum EntitiesIn<'a> {
+    Event(&'a Event),
+    Fired(&'a Entities),
+}
+
 /// The saved state, keyed by correlation key so that it survives a rule reload.
 #[derive(Debug, Serialize, Deserialize)]
 struct Saved {
@@ -675,7 +684,6 @@ impl CorrelationEngine {
                 continue;
             };
             let field_value = self.field_value(correlation, event);
-            let entities = Entities::of(event);
             let hit = Hit {
                 time,
                 input: u16::try_from(position).unwrap_or(u16::MAX),
@@ -683,7 +691,7 @@ impl CorrelationEngine {
                 ids: vec![id],
                 first: None,
             };
-            self.count(correlation, values, hit, &entities, now, &mut chain);
+            self.count(correlation, values, hit, EntitiesIn::Event(event), now, &mut chain);
         }
         self.run_chain(chain, now, &mut alerts);
         self.evict();
@@ -780,13 +788,17 @@ impl CorrelationEngine {
         correlation: usize,
         values: Vec<String>,
         hit: Hit,
-        entities: &Entities,
+        entities: EntitiesIn<'_>,
         now: Timestamp,
         chain: &mut Vec<(Fired, Alert)>,
     ) {
         let max_matches = self.config.max_matches_per_group;
         let key = (correlation, values);
-        let group = self.groups.entry(key.clone()).or_default();
+        // The key is copied only for a new group.
+        if !self.groups.contains_key(&key) {
+            self.groups.insert(key.clone(), Group::default());
+        }
+        let Some(group) = self.groups.get_mut(&key) else { return };
         let time = hit.time;
         let at = group.hits.partition_point(|other| other.time <= time);
         group.hits.insert(at, hit);
@@ -794,7 +806,10 @@ impl CorrelationEngine {
             let excess = group.hits.len() - max_matches;
             group.hits.drain(..excess);
         }
-        group.entities.merge(entities);
+        match entities {
+            EntitiesIn::Event(event) => group.entities.add_from(event),
+            EntitiesIn::Fired(fired) => group.entities.merge(fired),
+        }
         group.touched = Some(now);
         let spec = &self.set.correlations[correlation];
         if spec.condition.has_upper_bound() {
@@ -950,7 +965,14 @@ impl CorrelationEngine {
                         ids: fired.ids.clone(),
                         first: Some(fired.first),
                     };
-                    self.count(parent, values, hit, &fired.entities, now, &mut next);
+                    self.count(
+                        parent,
+                        values,
+                        hit,
+                        EntitiesIn::Fired(&fired.entities),
+                        now,
+                        &mut next,
+                    );
                 }
             }
             chain = next;

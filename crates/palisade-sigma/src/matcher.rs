@@ -381,6 +381,50 @@ impl Expr {
         }
     }
 
+    /// Returns clauses of literals that all hold for every event the expression matches: each
+    /// clause is a set of literals (as [`Self::required_literals`] gives) of which at least
+    /// one occurs in the event. An `and` gives a clause for each part that has one, and a
+    /// field test with `|all` one per value, so that a rule is evaluated only when each of
+    /// its parts can hold, not just its most selective one: two built-in SSH rules that test
+    /// `event.category: authentication` with different outcomes were both evaluated on every
+    /// login. At most [`MAX_CLAUSES`], the most selective kept; empty when nothing is known.
+    #[must_use]
+    pub fn required_clauses(&self) -> Vec<Vec<String>> {
+        let mut clauses = Vec::new();
+        self.collect_clauses(&mut clauses);
+        // Most selective first (by its shortest literal, as `required_literals` ranks an
+        // `and`'s parts), then by content so that equal clauses meet and go.
+        clauses.sort_by(|left, right| {
+            shortest(right).cmp(&shortest(left)).then_with(|| left.cmp(right))
+        });
+        clauses.dedup();
+        clauses.truncate(MAX_CLAUSES);
+        clauses
+    }
+
+    fn collect_clauses(&self, into: &mut Vec<Vec<String>>) {
+        match self {
+            Expr::And(children) => {
+                for child in children {
+                    child.collect_clauses(into);
+                }
+            }
+            Expr::Field(pred) if pred.all && !pred.neq => {
+                for matcher in &pred.matchers {
+                    if let Matcher::Str(str_matcher) = matcher {
+                        into.extend(single_literal(str_matcher.required_literal()));
+                    }
+                }
+            }
+            Expr::Keywords(pred) if pred.all => {
+                for matcher in &pred.matchers {
+                    into.extend(single_literal(matcher.required_literal()));
+                }
+            }
+            other => into.extend(other.required_literals()),
+        }
+    }
+
     /// Returns literals (lower-case) of which at least one occurs in some field value of every
     /// event the expression matches, or `None` when no such set is known. This drives the
     /// rule-set literal index: a rule is evaluated only when one of its literals was seen.
@@ -416,6 +460,20 @@ impl Expr {
             }
         }
     }
+}
+
+/// At most this many clauses of [`Expr::required_clauses`] per rule: the rule-set index
+/// keeps which of them an event has satisfied in one byte.
+pub const MAX_CLAUSES: usize = 8;
+
+/// The length of a clause's shortest literal: how selective the clause is.
+fn shortest(clause: &[String]) -> usize {
+    clause.iter().map(String::len).min().unwrap_or(0)
+}
+
+/// A clause of one literal, when it is long enough to index (see [`literals_of`]).
+fn single_literal(literal: Option<String>) -> Option<Vec<String>> {
+    literals_of(std::iter::once(literal), false)
 }
 
 /// Combines the literals of alternatives: for OR every alternative needs one; for AND the

@@ -3,13 +3,14 @@
 //! Selecting candidates is what makes a whole SigmaHQ rule set affordable per event:
 //! 1. **Logsource index.** Each (rule, source) pair is a *variant*. Variants whose source
 //!    names a Windows `Channel` are indexed by it, so a Sysmon event only meets Sysmon rules.
-//! 2. **Literal index.** From each variant's predicate we derive literals of which at least
-//!    one must occur in the event for the rule to match (see [`Expr::required_literals`]). One
-//!    Aho-Corasick automaton over the literals of variants without keyword searches scans
-//!    only the fields those variants test ([`Expr::tested_fields`]); a second one, over the
-//!    literals of variants with a keyword search, scans every field, and only events that
-//!    meet such a variant. Each scans an event at most once; variants none of whose
-//!    literals was seen are skipped without evaluation.
+//! 2. **Literal index.** From each variant's predicate we derive clauses of literals, each of
+//!    which must have one of its literals occur in the event for the rule to match (see
+//!    [`Expr::required_clauses`]: one per part of an `and`). One Aho-Corasick automaton over
+//!    the literals of variants without keyword searches scans only the fields those variants
+//!    test ([`Expr::tested_fields`]); a second one, over the literals of variants with a
+//!    keyword search, scans every field, and only events that meet such a variant. Each
+//!    scans an event at most once; variants with a clause none of whose literals was seen
+//!    are skipped without evaluation.
 //! 3. Only the remaining candidates are evaluated exactly.
 
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::compile::{Placeholders, compile_detection};
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::matcher::Expr;
+use crate::matcher::{Expr, MAX_CLAUSES};
 use crate::pipeline::{Mapping, Resolution};
 use crate::rule::{
     CorrelationDoc, Document, FilterDoc, Logsource, Meta, merge, read_document, without_action,
@@ -68,8 +69,11 @@ struct Variant {
     /// What of `when` the index does not already guarantee.
     residual: Vec<(String, Vec<String>)>,
     expr: Expr,
-    /// Which literal index must have seen one of its literals for it to be evaluated.
+    /// Which literal index must have seen a literal of each of its clauses for it to be
+    /// evaluated.
     literals: Option<Scope>,
+    /// One bit per clause ([`Expr::required_clauses`]): all must be set by the scan.
+    clauses: u8,
 }
 
 /// Where a variant's required literals are looked for.
@@ -114,8 +118,8 @@ const SCAN_LOOKUPS: usize = 16;
 #[derive(Debug)]
 struct LiteralIndex {
     automaton: AhoCorasick,
-    /// By pattern id.
-    variants: Vec<Vec<u32>>,
+    /// By pattern id: the variants it stands for, each with the bit of the clause it is in.
+    variants: Vec<Vec<(u32, u8)>>,
     /// In the events' own order ([`palisade_event::field_order`]), with their keys; `None`
     /// for every field.
     fields: Option<Vec<(u64, String)>>,
@@ -126,21 +130,28 @@ struct LiteralIndex {
 struct LiteralTable {
     ids: HashMap<String, u32>,
     patterns: Vec<String>,
-    variants: Vec<Vec<u32>>,
+    variants: Vec<Vec<(u32, u8)>>,
     fields: Vec<String>,
 }
 
 impl LiteralTable {
-    fn add(&mut self, variant_idx: u32, literals: Vec<String>) {
-        for literal in literals {
-            let next_id = u32::try_from(self.patterns.len()).unwrap_or(u32::MAX);
-            let id = *self.ids.entry(literal.clone()).or_insert_with(|| {
-                self.patterns.push(literal);
-                self.variants.push(Vec::new());
-                next_id
-            });
-            self.variants[id as usize].push(variant_idx);
+    /// Adds a variant's clauses; returns the bits they take.
+    fn add(&mut self, variant_idx: u32, clauses: Vec<Vec<String>>) -> u8 {
+        let mut all = 0;
+        for (bit, clause) in clauses.into_iter().take(MAX_CLAUSES).enumerate() {
+            let bit = 1 << bit;
+            all |= bit;
+            for literal in clause {
+                let next_id = u32::try_from(self.patterns.len()).unwrap_or(u32::MAX);
+                let id = *self.ids.entry(literal.clone()).or_insert_with(|| {
+                    self.patterns.push(literal);
+                    self.variants.push(Vec::new());
+                    next_id
+                });
+                self.variants[id as usize].push((variant_idx, bit));
+            }
         }
+        all
     }
 
     /// The index, or `None` when there is no literal or the automaton cannot be built (too
@@ -167,13 +178,18 @@ impl LiteralTable {
 }
 
 impl LiteralIndex {
-    /// Marks in `seen` (with `generation`) every variant one of whose literals occurs in the
-    /// values scanned.
-    fn scan(&self, event: &Event, seen: &mut [u32], generation: u32) {
+    /// Marks in `seen` (with `generation`) the clauses of every variant one of whose
+    /// literals occurs in the values scanned.
+    fn scan(&self, event: &Event, seen: &mut [(u32, u8)], generation: u32) {
         let mut scan_text = |text: &str| {
             for found in self.automaton.find_overlapping_iter(text) {
-                for &variant_idx in &self.variants[found.pattern().as_usize()] {
-                    seen[variant_idx as usize] = generation;
+                for &(variant_idx, bit) in &self.variants[found.pattern().as_usize()] {
+                    let (stamp, clauses) = &mut seen[variant_idx as usize];
+                    if *stamp != generation {
+                        *stamp = generation;
+                        *clauses = 0;
+                    }
+                    *clauses |= bit;
                 }
             }
         };
@@ -233,9 +249,21 @@ fn visit(value: &Value, scan: &mut dyn FnMut(&str)) {
 #[derive(Debug, Default)]
 pub struct Scratch {
     generation: u32,
-    literal_seen: Vec<u32>,
+    /// Per variant: the generation of the event whose scan last found one of its literals,
+    /// and the clauses found in that event.
+    literal_seen: Vec<(u32, u8)>,
     rule_hit: Vec<u32>,
     hits: Vec<u32>,
+    evaluated: u64,
+}
+
+impl Scratch {
+    /// How many (rule, source) variants have been evaluated exactly so far, over every
+    /// event matched with this scratch space: what the indexes did not rule out.
+    #[must_use]
+    pub fn evaluated(&self) -> u64 {
+        self.evaluated
+    }
 }
 
 /// Parses one rule file into documents, applying Sigma collection semantics: a document with
@@ -511,6 +539,7 @@ impl Loader {
                     residual: Vec::new(),
                     expr: rule.expr.clone(),
                     literals: None,
+                    clauses: 0,
                 }),
                 Resolution::Unmapped => {
                     let mut diagnostic = Diagnostic::warning(
@@ -538,6 +567,7 @@ impl Loader {
                             residual: Vec::new(),
                             expr,
                             literals: None,
+                            clauses: 0,
                         });
                     }
                 }
@@ -589,15 +619,16 @@ impl Loader {
             } else {
                 set.groups.push((variant.when.clone(), vec![variant_idx]));
             }
-            if let Some(literals) = variant.expr.required_literals() {
+            let clauses = variant.expr.required_clauses();
+            if !clauses.is_empty() {
                 let mut fields = Vec::new();
                 if variant.expr.tested_fields(&mut fields) {
                     variant.literals = Some(Scope::Fields);
                     scoped.fields.extend(fields);
-                    scoped.add(variant_idx, literals);
+                    variant.clauses = scoped.add(variant_idx, clauses);
                 } else {
                     variant.literals = Some(Scope::Everywhere);
-                    everywhere.add(variant_idx, literals);
+                    variant.clauses = everywhere.add(variant_idx, clauses);
                 }
             }
         }
@@ -691,9 +722,10 @@ impl RuleSet {
     pub fn scratch(&self) -> Scratch {
         Scratch {
             generation: 0,
-            literal_seen: vec![0; self.variants.len()],
+            literal_seen: vec![(0, 0); self.variants.len()],
             rule_hit: vec![0; self.rules.len()],
             hits: Vec::new(),
+            evaluated: 0,
         }
     }
 
@@ -704,11 +736,13 @@ impl RuleSet {
         if scratch.literal_seen.len() != self.variants.len()
             || scratch.rule_hit.len() != self.rules.len()
         {
+            let evaluated = scratch.evaluated;
             *scratch = self.scratch();
+            scratch.evaluated = evaluated;
         }
         scratch.generation = scratch.generation.wrapping_add(1);
         if scratch.generation == 0 {
-            scratch.literal_seen.fill(0);
+            scratch.literal_seen.fill((0, 0));
             scratch.rule_hit.fill(0);
             scratch.generation = 1;
         }
@@ -739,8 +773,8 @@ impl RuleSet {
         &scratch.hits
     }
 
-    /// Evaluates one candidate variant unless its rule already matched or none of its literals
-    /// occurs in the event. Each literal index scans the event at most once, when a variant
+    /// Evaluates one candidate variant unless its rule already matched or one of its clauses
+    /// has no literal in the event. Each literal index scans the event at most once, when a variant
     /// that needs it is first a candidate: an event that meets no keyword rule is never
     /// scanned whole.
     #[inline]
@@ -768,11 +802,12 @@ impl RuleSet {
                     index.scan(event, &mut scratch.literal_seen, generation);
                     *done = true;
                 }
-                if scratch.literal_seen[variant_idx as usize] != generation {
+                if scratch.literal_seen[variant_idx as usize] != (generation, variant.clauses) {
                     return;
                 }
             }
         }
+        scratch.evaluated += 1;
         if variant.expr.eval(event) {
             scratch.rule_hit[variant.rule as usize] = generation;
             scratch.hits.push(variant.rule);
@@ -806,6 +841,7 @@ mod tests {
     use std::path::PathBuf;
 
     use palisade_event::{Event, Str, Value};
+    use proptest::prelude::*;
 
     use super::RuleSet;
     use crate::{Loader, Mapping};
@@ -911,6 +947,104 @@ mod tests {
             ("CommandLine", Value::from("mimikatz.exe")),
         ]);
         assert_eq!(titles(&set, &mixed), ["r0", "r2"]);
+    }
+
+    #[test]
+    fn a_rule_is_evaluated_only_when_each_part_of_an_and_can_hold() {
+        let set = load(&[
+            "sel:\n    event.category: authentication\n    event.outcome: failure\ncondition: sel"
+                .to_owned(),
+            "sel:\n    event.category: authentication\n    event.outcome: success\ncondition: sel"
+                .to_owned(),
+            "sel:\n    CommandLine|contains|all:\n        - 'sekurlsa'\n        - 'logonpasswords'\ncondition: sel"
+                .to_owned(),
+        ]);
+        let mut scratch = set.scratch();
+        let failure = event(&[
+            ("event.category", Value::from("authentication")),
+            ("event.outcome", Value::from("failure")),
+        ]);
+        let hits: Vec<u32> = set.matches(&failure, &mut scratch).to_vec();
+        assert_eq!(hits, [0]);
+        // The success rule's `success` was not seen: it was not evaluated.
+        assert_eq!(scratch.evaluated(), 1);
+        let half = event(&[("CommandLine", Value::from("sekurlsa::pth"))]);
+        assert!(set.matches(&half, &mut scratch).is_empty());
+        assert_eq!(scratch.evaluated(), 1);
+        let both = event(&[("CommandLine", Value::from("SEKURLSA::LogonPasswords"))]);
+        assert_eq!(set.matches(&both, &mut scratch), [2]);
+        assert_eq!(scratch.evaluated(), 2);
+        // Both literals, but in another field than the one tested: nothing to evaluate.
+        let elsewhere = event(&[
+            ("CommandLine", Value::from("sekurlsa")),
+            ("message", Value::from("logonpasswords")),
+        ]);
+        assert!(set.matches(&elsewhere, &mut scratch).is_empty());
+        assert_eq!(scratch.evaluated(), 2);
+    }
+
+    /// Rules from a small vocabulary, so that events often hold their literals.
+    fn arbitrary_rule() -> impl Strategy<Value = String> {
+        let value = prop::sample::select(vec!["alpha", "beta", "gamma", "delta", "al", "et"]);
+        let modifier = prop::sample::select(vec!["", "|contains", "|startswith", "|endswith"]);
+        let field = prop::sample::select(vec!["A", "B", "C"]);
+        let test = (field, modifier, any::<bool>(), prop::collection::vec(value, 1..3)).prop_map(
+            |(field, modifier, all, values)| {
+                let all = if all && !modifier.is_empty() { "|all" } else { "" };
+                let list: String =
+                    values.iter().map(|value| format!("\n        - '{value}'")).collect();
+                format!("    {field}{modifier}{all}:{list}\n")
+            },
+        );
+        let selection = prop::collection::vec(test, 1..3).prop_map(|tests| tests.concat());
+        let keyword = prop::sample::select(vec!["alpha", "gamma", "delta"]);
+        let condition = prop::sample::select(vec![
+            "s1",
+            "s1 and s2",
+            "s1 or s2",
+            "s1 and not s2",
+            "(s1 or k) and s2",
+            "s1 and s2 and k",
+            "1 of s*",
+            "all of s*",
+        ]);
+        (selection.clone(), selection, keyword, condition).prop_map(
+            |(s1, s2, keyword, condition)| {
+                format!("s1:\n{s1}s2:\n{s2}k:\n    - '{keyword}'\ncondition: {condition}")
+            },
+        )
+    }
+
+    fn arbitrary_event() -> impl Strategy<Value = Vec<(&'static str, String)>> {
+        let word = prop::sample::select(vec!["alpha", "BETA", "gamma", "delta", "xal", "set", "z"]);
+        let text = prop::collection::vec(word, 1..3).prop_map(|words| words.join(""));
+        let field = prop::sample::select(vec!["A", "B", "C", "D"]);
+        prop::collection::vec((field, text), 0..5)
+    }
+
+    proptest! {
+        /// The indexes only skip work: the rules that match are those whose predicate holds.
+        #[test]
+        fn the_indexes_skip_only_rules_that_cannot_match(
+            rules in prop::collection::vec(arbitrary_rule(), 1..6),
+            events in prop::collection::vec(arbitrary_event(), 1..8),
+        ) {
+            let set = load(&rules);
+            let mut scratch = set.scratch();
+            for fields in &events {
+                let fields: Vec<(&str, Value)> =
+                    fields.iter().map(|(name, text)| (*name, Value::from(text.as_str()))).collect();
+                let event = event(&fields);
+                let mut found = set.matches(&event, &mut scratch).to_vec();
+                found.sort_unstable();
+                let expected: Vec<u32> = (0..)
+                    .zip(set.rules())
+                    .filter(|(_, rule)| rule.expr.eval(&event))
+                    .map(|(idx, _)| idx)
+                    .collect();
+                prop_assert_eq!(found, expected, "{:?}", fields);
+            }
+        }
     }
 
     #[test]

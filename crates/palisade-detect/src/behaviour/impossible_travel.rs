@@ -20,7 +20,7 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::login::{self, is_success};
+use super::login::is_success;
 use super::util::{self, drop_least_recent, non_negative, number, text, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::{Alert, EventId, Result, Severity};
@@ -282,10 +282,17 @@ impl Behaviour for ImpossibleTravel {
     }
 
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {
-        if !is_success(event) {
+        self.observe_seen(&Seen::new(event), id, time)
+    }
+
+    fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
+        // The user, host and address as the login facts, shared with the other login
+        // detectors, already read them.
+        let (event, facts) = (seen.event(), seen.login());
+        if !facts.success {
             return Vec::new();
         }
-        let Some(user) = login::user(event) else { return Vec::new() };
+        let Some(user) = facts.user.clone() else { return Vec::new() };
         let Some((lat, lon)) = location(event) else { return Vec::new() };
         let asn = number(event, "source.as.number");
         if asn.is_some_and(|asn| {
@@ -293,7 +300,7 @@ impl Behaviour for ImpossibleTravel {
         }) {
             return Vec::new();
         }
-        let ip = login::source_ip(event).map(|ip| ip.to_string());
+        let ip = facts.source.clone();
         let place = Place {
             time,
             id,
@@ -303,7 +310,7 @@ impl Behaviour for ImpossibleTravel {
             city: text(event, "source.geo.city_name").map(|city| city.trim().to_owned()),
             country: text(event, "source.geo.country_iso_code")
                 .map(|code| code.trim().to_ascii_uppercase()),
-            host: login::host(event),
+            host: facts.host.clone(),
         };
         self.record(user, place)
     }

@@ -34,34 +34,45 @@ pub enum Outcome {
 /// An ECS authentication event whose outcome is neither still gets the Windows reading.
 #[must_use]
 pub fn outcome(event: &Event) -> Option<Outcome> {
-    if has(event, "event.category", "authentication") {
+    judge(event).0
+}
+
+/// [`outcome`] and [`is_success`] together, each field read once: the login detectors ask
+/// both of every event.
+fn judge(event: &Event) -> (Option<Outcome>, bool) {
+    let authentication = has(event, "event.category", "authentication");
+    if authentication {
         if has(event, "event.outcome", "success") {
-            return Some(Outcome::Success);
+            return (Some(Outcome::Success), true);
         }
         if has(event, "event.outcome", "failure") {
-            return Some(Outcome::Failure);
+            return (Some(Outcome::Failure), false);
         }
     }
-    let event_id = number(event, "EventID")?;
+    let Some(event_id) = number(event, "EventID") else { return (None, false) };
     if let Some(channel) = text(event, "Channel")
         && !channel.eq_ignore_ascii_case("Security")
     {
-        return None;
+        return (None, false);
     }
+    // An ECS authentication event is a success by its `event.outcome` alone.
+    let success = !authentication && event_id == 4624.0;
     // `as` saturates, and NaN becomes 0: odd values land on no event id.
     #[allow(clippy::cast_possible_truncation)]
-    match event_id as i64 {
+    let outcome = match event_id as i64 {
         4624 => Some(Outcome::Success),
         4625 | 4771 => Some(Outcome::Failure),
         4776 => {
             // The NTLM validation's status: 0x0 when the credentials were good.
-            let status = text(event, "Status")?;
-            let status = status.trim().trim_start_matches("0x").trim_start_matches("0X");
-            let good = !status.is_empty() && status.bytes().all(|byte| byte == b'0');
-            Some(if good { Outcome::Success } else { Outcome::Failure })
+            text(event, "Status").map(|status| {
+                let status = status.trim().trim_start_matches("0x").trim_start_matches("0X");
+                let good = !status.is_empty() && status.bytes().all(|byte| byte == b'0');
+                if good { Outcome::Success } else { Outcome::Failure }
+            })
         }
         _ => None,
-    }
+    };
+    (outcome, success)
 }
 
 /// True for a successful login: ECS `event.category: authentication` with
@@ -72,12 +83,7 @@ pub fn outcome(event: &Event) -> Option<Outcome> {
 /// place. The detectors that follow where users log in from use this one.
 #[must_use]
 pub fn is_success(event: &Event) -> bool {
-    if has(event, "event.category", "authentication") {
-        return has(event, "event.outcome", "success");
-    }
-    let windows_logon = number(event, "EventID").is_some_and(|id| id == 4624.0);
-    windows_logon
-        && text(event, "Channel").is_none_or(|channel| channel.eq_ignore_ascii_case("Security"))
+    judge(event).1
 }
 
 /// The user who logged in (`user.name`, else `TargetUserName`), trimmed and lower-cased.
@@ -159,7 +165,7 @@ impl Facts {
     /// Reads the facts of `event`.
     #[must_use]
     pub fn read(event: &Event) -> Self {
-        let outcome = outcome(event);
+        let (outcome, success) = judge(event);
         // A success in the sense of `is_success` is always an outcome: nothing else to read.
         if outcome.is_none() {
             return Self::default();
@@ -168,7 +174,7 @@ impl Facts {
         let (source_ip, source) = source_address(event).unzip();
         Self {
             outcome,
-            success: is_success(event),
+            success,
             user: user(event),
             connection: connection(event, host.as_deref()),
             host,
@@ -276,6 +282,48 @@ mod tests {
         }
         assert_eq!(Facts::read(&events[0]).source.as_deref(), Some("203.0.113.9"));
         assert!(Facts::read(&events[1]).success);
+    }
+
+    #[test]
+    fn outcomes_and_successes_of_each_kind_of_login() {
+        use Outcome::{Failure, Success};
+        let auth = |outcome: &str| {
+            vec![
+                ("event.category", Value::List(vec![Value::from("Authentication")])),
+                ("event.outcome", Value::from(outcome)),
+            ]
+        };
+        let windows = |id: Value, more: &[(&'static str, &str)]| {
+            let mut fields = vec![("EventID", id)];
+            fields.extend(more.iter().map(|(name, value)| (*name, Value::from(*value))));
+            fields
+        };
+        type Case = (Vec<(&'static str, Value)>, Option<Outcome>, bool);
+        let cases: Vec<Case> = vec![
+            (auth("success"), Some(Success), true),
+            (auth("FAILURE"), Some(Failure), false),
+            (auth("unknown"), None, false),
+            (windows(Value::Int(4624), &[]), Some(Success), true),
+            (windows(Value::from("4624"), &[("Channel", "security")]), Some(Success), true),
+            (windows(Value::Int(4624), &[("Channel", "System")]), None, false),
+            (windows(Value::Int(4624), &[("Channel", "-")]), Some(Success), true),
+            (windows(Value::Int(4625), &[]), Some(Failure), false),
+            (windows(Value::Int(4771), &[("Channel", "Security")]), Some(Failure), false),
+            (windows(Value::Int(4776), &[("Status", "0x0")]), Some(Success), false),
+            (windows(Value::Int(4776), &[("Status", "0xC000006A")]), Some(Failure), false),
+            (windows(Value::Int(4776), &[]), None, false),
+            (windows(Value::Int(4688), &[]), None, false),
+            (vec![("event.outcome", Value::from("success"))], None, false),
+        ];
+        for (fields, expected_outcome, expected_success) in cases {
+            let event = Event::from_fields(
+                fields.iter().map(|(name, value)| ((*name).into(), value.clone())).collect(),
+            );
+            assert_eq!(outcome(&event), expected_outcome, "{fields:?}");
+            assert_eq!(is_success(&event), expected_success, "{fields:?}");
+            let facts = Facts::read(&event);
+            assert_eq!((facts.outcome, facts.success), (expected_outcome, expected_success));
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::login::{self, is_success};
+use super::login::is_success;
 use super::util::{self, drop_least_recent, non_negative, number, text, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::{Alert, EventId, Result, Severity};
@@ -287,10 +287,17 @@ impl Behaviour for NewGeoLogin {
     }
 
     fn observe(&mut self, event: &Event, id: EventId, time: Timestamp) -> Vec<Alert> {
-        if !is_success(event) {
+        self.observe_seen(&Seen::new(event), id, time)
+    }
+
+    fn observe_seen(&mut self, seen: &Seen<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
+        // The user, host and address as the login facts, shared with the other login
+        // detectors, already read them.
+        let (event, facts) = (seen.event(), seen.login());
+        if !facts.success {
             return Vec::new();
         }
-        let Some(user) = login::user(event) else { return Vec::new() };
+        let Some(user) = facts.user.clone() else { return Vec::new() };
         let country = text(event, "source.geo.country_iso_code")
             .map(|code| code.trim().to_ascii_uppercase())
             .filter(|code| code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_alphabetic()));
@@ -304,8 +311,8 @@ impl Behaviour for NewGeoLogin {
             asn,
             organization: text(event, "source.as.organization.name")
                 .map(|name| name.trim().to_owned()),
-            ip: login::source_ip(event).map(|ip| ip.to_string()),
-            host: login::host(event),
+            ip: facts.source.clone(),
+            host: facts.host.clone(),
         };
         self.record(login, id, time)
     }

@@ -183,7 +183,7 @@ impl PasswordSpraying {
         self.config.max_users_per_source.max(self.config.distinct_users).max(1)
     }
 
-    fn record(&mut self, login: Login, id: EventId, time: Timestamp) -> Vec<Alert> {
+    fn record(&mut self, login: &Login<'_>, id: EventId, time: Timestamp) -> Vec<Alert> {
         let window = non_negative(self.config.window);
         let cooldown = non_negative(self.config.cooldown);
         let attempts_cap = self.config.max_attempts_per_user.saturating_add(1);
@@ -191,7 +191,11 @@ impl PasswordSpraying {
         let threshold = self.config.distinct_users.max(1);
         let share = self.success_share();
 
-        let source = self.state.sources.entry(login.source.clone()).or_default();
+        // Keys are copied only when new: most logins come from a source and user seen before.
+        if !self.state.sources.contains_key(login.source) {
+            self.state.sources.insert(login.source.to_owned(), Source::default());
+        }
+        let Some(source) = self.state.sources.get_mut(login.source) else { return Vec::new() };
         if source.last_seen.is_none_or(|seen| seen < time) {
             source.last_seen = Some(time);
         }
@@ -211,9 +215,14 @@ impl PasswordSpraying {
             Some((low, high)) => (low.min(time), high.max(time)),
             None => (time, time),
         });
-        let entry = source.users.entry(login.user.clone()).or_default();
-        if login.host.is_some() {
-            entry.host.clone_from(&login.host);
+        if !source.users.contains_key(login.user) {
+            source.users.insert(login.user.to_owned(), UserLogins::default());
+        }
+        let Some(entry) = source.users.get_mut(login.user) else { return Vec::new() };
+        if let Some(host) = login.host
+            && entry.host.as_deref() != Some(host)
+        {
+            entry.host = Some(host.to_owned());
         }
         let is_failure = login.outcome == Outcome::Failure;
         if is_failure {
@@ -258,7 +267,7 @@ impl PasswordSpraying {
             let mostly_refused = got_in as f64 <= share * sprayed.len() as f64;
             if sprayed.len() >= threshold && mostly_refused {
                 source.last_alert = Some(time);
-                alerts.push(spray_alert(&login.source, &sprayed, got_in, time));
+                alerts.push(spray_alert(login.source, &sprayed, got_in, time));
             }
         }
         self.forget(time);
@@ -360,7 +369,7 @@ impl Behaviour for PasswordSpraying {
         {
             return Vec::new();
         }
-        self.record(login, id, time)
+        self.record(&login, id, time)
     }
 
     fn save_json(&self) -> Box<serde_json::value::RawValue> {
@@ -386,25 +395,26 @@ impl Behaviour for PasswordSpraying {
 }
 
 /// What the detector needs from one login event: it needs both a user and a source address.
+/// Borrowed from the shared login facts: nothing is copied for an event that adds no user.
 #[derive(Debug)]
-struct Login {
+struct Login<'a> {
     outcome: Outcome,
     /// Lower-cased: Windows account names are case-insensitive.
-    user: String,
-    host: Option<String>,
+    user: &'a str,
+    host: Option<&'a str>,
     source_ip: IpAddr,
-    source: String,
+    source: &'a str,
     connection: Option<u64>,
 }
 
-impl Login {
-    fn of(facts: &login::Facts) -> Option<Self> {
+impl<'a> Login<'a> {
+    fn of(facts: &'a login::Facts) -> Option<Self> {
         Some(Self {
             outcome: facts.outcome?,
-            user: facts.user.clone()?,
+            user: facts.user.as_deref()?,
             source_ip: facts.source_ip?,
-            source: facts.source.clone()?,
-            host: facts.host.clone(),
+            source: facts.source.as_deref()?,
+            host: facts.host.as_deref(),
             connection: facts.connection,
         })
     }
