@@ -73,6 +73,12 @@ fn benches(c: &mut Criterion) {
     let windows = loader.load(&rule_sources(&windows_rule_dirs()));
     let events = corpus_events();
     eprintln!("{} Windows rules, {} events", windows.rules().len(), events.len());
+    {
+        let mut scratch = windows.scratch();
+        let hits: usize =
+            events.iter().map(|event| windows.matches(event, &mut scratch).len()).sum();
+        eprintln!("{hits} matches, {} exact evaluations", scratch.evaluated());
+    }
     let mut group = c.benchmark_group("match");
     group.sample_size(10);
     group.throughput(Throughput::Elements(events.len() as u64));

@@ -384,8 +384,8 @@ impl Expr {
     /// Returns clauses of literals that all hold for every event the expression matches: each
     /// clause is a set of literals (as [`Self::required_literals`] gives) of which at least
     /// one occurs in the event. An `and` gives a clause for each part that has one, and a
-    /// field test with `|all` one per value, so that a rule is evaluated only when each of
-    /// its parts can hold, not just its most selective one: two built-in SSH rules that test
+    /// field test with `|all` one per value, so that a rule is evaluated only when its most
+    /// selective parts can each hold, not just the most selective one: two built-in SSH rules that test
     /// `event.category: authentication` with different outcomes were both evaluated on every
     /// login. At most [`MAX_CLAUSES`], the most selective kept; empty when nothing is known.
     #[must_use]
@@ -462,9 +462,12 @@ impl Expr {
     }
 }
 
-/// At most this many clauses of [`Expr::required_clauses`] per rule: the rule-set index
-/// keeps which of them an event has satisfied in one byte.
-pub const MAX_CLAUSES: usize = 8;
+/// At most this many clauses of [`Expr::required_clauses`] per rule. Each clause adds its
+/// literals to the scan, and the less selective ones (`.exe`, `\system32\`) are found
+/// in most events: matching the EVTX corpus against the SigmaHQ Windows rules took 6 % fewer
+/// instructions with two clauses than with one, and 2.6 % more with eight than with two,
+/// for 4 % fewer exact evaluations. The rule-set index keeps the clauses seen in one byte.
+pub const MAX_CLAUSES: usize = 2;
 
 /// The length of a clause's shortest literal: how selective the clause is.
 fn shortest(clause: &[String]) -> usize {
