@@ -20,6 +20,9 @@ Modes:
               refused at first), then checks that every acknowledged event is stored exactly
               once; and a syslog TCP flood over 16 connections that must lose nothing.
 
+`--config '[detect];enabled = false'` adds lines (`;` between them) to the server's config
+file, to measure a setting side by side; `--wrap` runs the server under a profiler.
+
 Only the standard library: the load generator must not be the bottleneck, so every request
 body is built before the clock starts.
 """
