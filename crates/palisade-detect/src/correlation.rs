@@ -595,8 +595,8 @@ struct Fired {
 }
 
 /// Where a counted match's entities come from: the matching event, read straight into its
-/// group (building them apart first and merging them was a tenth of counting), or a fired
-/// correlation that a parent counts.
+/// group (building a set of them apart first, then merging it, was about a third of what
+/// counting a match cost), or a fired correlation that a parent counts.
 #[derive(Debug, Clone, Copy)]
 enum EntitiesIn<'a> {
     Event(&'a Event),
