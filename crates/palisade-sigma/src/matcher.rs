@@ -385,9 +385,9 @@ impl Expr {
     /// clause is a set of literals (as [`Self::required_literals`] gives) of which at least
     /// one occurs in the event. An `and` gives a clause for each part that has one, and a
     /// field test with `|all` one per value, so that a rule is evaluated only when its most
-    /// selective parts can each hold, not just the most selective one: two built-in SSH rules that test
-    /// `event.category: authentication` with different outcomes were both evaluated on every
-    /// login. At most [`MAX_CLAUSES`], the most selective kept; empty when nothing is known.
+    /// selective parts can each hold, not just the most selective one: two built-in SSH
+    /// rules that test `event.category: authentication` with different outcomes were both
+    /// evaluated on every login. At most [`MAX_CLAUSES`], the most selective kept; empty when nothing is known.
     #[must_use]
     pub fn required_clauses(&self) -> Vec<Vec<String>> {
         let mut clauses = Vec::new();

@@ -5,9 +5,9 @@
 //!    names a Windows `Channel` are indexed by it, so a Sysmon event only meets Sysmon rules.
 //! 2. **Literal index.** From each variant's predicate we derive clauses of literals, each of
 //!    which must have one of its literals occur in the event for the rule to match (see
-//!    [`Expr::required_clauses`]: one for each of the two most selective parts of an `and`). One Aho-Corasick automaton over
-//!    the literals of variants without keyword searches scans only the fields those variants
-//!    test ([`Expr::tested_fields`]); a second one, over the literals of variants with a
+//!    [`Expr::required_clauses`]: one for each of the two most selective parts of an `and`).
+//!    One Aho-Corasick automaton over the literals of variants without keyword searches scans
+//!    only the fields those variants test ([`Expr::tested_fields`]); a second one, over the literals of variants with a
 //!    keyword search, scans every field, and only events that meet such a variant. Each
 //!    scans an event at most once; variants with a clause none of whose literals was seen
 //!    are skipped without evaluation.
