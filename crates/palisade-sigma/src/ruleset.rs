@@ -7,10 +7,10 @@
 //!    which must have one of its literals occur in the event for the rule to match (see
 //!    [`Expr::required_clauses`]: one for each of the two most selective parts of an `and`).
 //!    One Aho-Corasick automaton over the literals of variants without keyword searches scans
-//!    only the fields those variants test ([`Expr::tested_fields`]); a second one, over the literals of variants with a
-//!    keyword search, scans every field, and only events that meet such a variant. Each
-//!    scans an event at most once; variants with a clause none of whose literals was seen
-//!    are skipped without evaluation.
+//!    only the fields those variants test ([`Expr::tested_fields`]); a second one, over the
+//!    literals of variants with a keyword search, scans every field, and only events that
+//!    meet such a variant. Each scans an event at most once; variants with a clause none of
+//!    whose literals was seen are skipped without evaluation.
 //! 3. Only the remaining candidates are evaluated exactly.
 
 use std::collections::HashMap;
