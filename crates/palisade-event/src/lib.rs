@@ -163,26 +163,31 @@ impl Event {
     /// other (a name given twice keeps its last value). Values of names the event has are
     /// replaced where they are; the new names are then merged in from the back, so only the
     /// fields after the first new one move, each once, and the arrays are not rebuilt.
-    pub fn extend(&mut self, mut fields: Vec<(Str, Value)>) {
+    pub fn extend(&mut self, fields: Vec<(Str, Value)>) {
         if fields.len() < 3 {
             for (name, value) in fields {
                 self.insert(name, value);
             }
             return;
         }
+        order::with_pairs(|order| self.extend_with(fields, order));
+    }
+
+    /// [`Event::extend`] of three fields or more, with `order` (empty) to work in: a buffer
+    /// of the thread's, so that a merge allocates nothing but the room the event grows by.
+    fn extend_with(&mut self, mut fields: Vec<(Str, Value)>, order: &mut Vec<(u64, u32)>) {
         // The order is worked out on (key, position) pairs, each name's key computed once:
         // the fields themselves (56 bytes each) are moved only once, into their place, and
         // an unstable sort of small pairs needs no scratch buffer (a stable sort of the
         // (key, name, value) tuples allocated one past 20 fields).
-        let mut order: Vec<(u64, u32)> =
-            fields.iter().zip(0_u32..).map(|((name, _), at)| (field_key(name), at)).collect();
+        order.extend(fields.iter().zip(0_u32..).map(|((name, _), at)| (field_key(name), at)));
         // Sorted as plain integers (key, then position), which compares no names, and for a
         // sequence of keys seen recently by copying its order ([`order::sort_pairs`]): only
         // names that share a key (the same length and first seven bytes, which is rare) are
         // then put in name order within their run. Ties between equal names stay by
         // position, so that of a name given twice the last wins.
-        order::sort_pairs(&mut order);
-        order_names_within_keys(&fields, &mut order);
+        order::sort_pairs(order);
+        order_names_within_keys(&fields, order);
         // Keep at the front of `order` only the names the event lacks, once each: the last
         // of a run of equal names. The others replace the event's values where they are,
         // found by walking the event's fields once alongside (both lists are in the same

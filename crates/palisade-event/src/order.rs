@@ -29,6 +29,28 @@ struct Cache {
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    /// The (key, position) pairs of the merge in progress: kept from one event to the next.
+    static PAIRS: RefCell<Vec<(u64, u32)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Pairs kept for the next call: about the fields of the widest records.
+const MAX_KEPT_PAIRS: usize = 1024;
+
+/// Runs `work` with an empty vector of (key, position) pairs: the thread's, kept from one
+/// call to the next (a new one in the rare nested call), so that ordering the fields of
+/// each event does not allocate and free a vector.
+pub(crate) fn with_pairs<R>(work: impl FnOnce(&mut Vec<(u64, u32)>) -> R) -> R {
+    PAIRS.with(|pairs| match pairs.try_borrow_mut() {
+        Ok(mut pairs) => {
+            pairs.clear();
+            let result = work(&mut pairs);
+            if pairs.capacity() > MAX_KEPT_PAIRS {
+                *pairs = Vec::new();
+            }
+            result
+        }
+        Err(_) => work(&mut Vec::new()),
+    })
 }
 
 /// Sorts `pairs`, given as (key, input position) with the positions `0, 1, 2, ...` in order,

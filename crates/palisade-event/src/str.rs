@@ -153,6 +153,29 @@ impl serde::Serialize for Str {
     }
 }
 
+/// Read as a string: inline when short, else owned.
+impl<'de> serde::Deserialize<'de> for Str {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Str;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Str, E> {
+                Ok(Str::copy(text))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Str, E> {
+                Ok(Str::from(text))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +196,10 @@ mod tests {
         assert!(Str::copy("a") < Str::literal("b"));
         assert_eq!(format!("{literal:?}"), "\"source.ip\"");
         assert_eq!(&*owned.clone(), "source.ip");
+        for text in ["short", "a name longer than twenty-four bytes, on the heap", "é\u{1f}x"] {
+            let json = serde_json::to_string(&Str::copy(text)).unwrap();
+            assert_eq!(&*serde_json::from_str::<Str>(&json).unwrap(), text);
+        }
     }
 
     #[test]

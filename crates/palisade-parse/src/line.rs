@@ -25,7 +25,8 @@ pub fn raw_event(line: &str) -> Event {
 /// Parses one syslog line (RFC 5424, BSD, or as in /var/log) into an event, then lets the
 /// auth-log parsers add what they recognise in the program's message. Returns the event and
 /// whether the syslog header was understood (if not, the event keeps the line whole, tagged
-/// by the syslog parser).
+/// by the syslog parser). The sender's address in `ctx`, if any, becomes
+/// `log.source.address`.
 #[must_use]
 pub fn syslog_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Event, bool) {
     let original = crate::text::utf8_lossy(bytes);
@@ -37,7 +38,7 @@ pub fn syslog_event(bytes: &[u8], ctx: &SyslogContext, truncated: bool) -> (Even
     // The text is moved, not copied: the event gets it after the program's parser has read
     // it, unless that parser set `message` itself.
     let text = std::mem::take(&mut message.message);
-    let mut event = message.into_event(original);
+    let mut event = message.into_event_from(original, ctx.source_address.clone());
     if let Some(program) = program {
         parse_program(&program, pid, &text, &mut event);
     } else {
@@ -75,4 +76,30 @@ fn with_tag(existing: Option<&Value>, tag: &str) -> Value {
     };
     tags.push(Value::from(tag));
     Value::List(tags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sender's address given in the context is the same field, in the same event, as
+    /// inserting it after the event is built (which is what the server did before).
+    #[test]
+    fn the_source_address_from_the_context_is_placed_with_the_header() {
+        let ctx = SyslogContext::utc("2026-12-01T00:00:00Z".parse().expect("time"));
+        let with = ctx.clone().with_source_address(Value::from("192.0.2.44"));
+        for line in [
+            "<38>Dec  1 10:00:00 bastion sshd[4242]: Failed password for root from 203.0.113.9 port 2222 ssh2",
+            "<4>Dec  1 10:00:00 fw kernel: [ 12.5] [UFW BLOCK] IN=eth0 OUT= SRC=203.0.113.1 DST=192.0.2.10 PROTO=TCP SPT=1 DPT=22",
+            "<134>1 2026-12-01T10:00:00Z app-1 billing 77 ID1 [x@1 a=\"1\"] request done",
+            "not syslog at all",
+        ] {
+            let (built, parsed) = syslog_event(line.as_bytes(), &with, false);
+            let (mut inserted, parsed_before) = syslog_event(line.as_bytes(), &ctx, false);
+            inserted.insert("log.source.address", Value::from("192.0.2.44"));
+            assert_eq!(parsed, parsed_before, "{line}");
+            assert_eq!(built, inserted, "{line}");
+            assert_eq!(built.get_str("log.source.address").as_deref(), Some("192.0.2.44"));
+        }
+    }
 }

@@ -263,6 +263,22 @@ fn finish_returns_the_partial_frame() {
     assert_eq!(frames_of(64, [b"".as_slice()]), []);
 }
 
+/// An octet-counted frame is read into a buffer of its announced size (cut at `max_frame`),
+/// allocated once; the count's digits never become part of it.
+#[test]
+fn a_counted_frame_gets_a_buffer_of_its_size() {
+    let mut framer = Framer::new(64);
+    let mut frames = Vec::new();
+    framer.push(b"9 <13>1 - h", &mut frames);
+    framer.push(b"12 <13>1 - h a\n100 <13>1 - h ", &mut frames);
+    framer.push(&[b'x'; 100], &mut frames);
+    let sizes: Vec<(usize, usize)> =
+        frames.iter().map(|frame| (frame.bytes.len(), frame.bytes.capacity())).collect();
+    assert_eq!(sizes, [(9, 9), (12, 12), (64, 64)]);
+    assert_eq!(frames[1].bytes, b"<13>1 - h a\n");
+    assert!(frames[2].truncated);
+}
+
 #[test]
 fn a_stream_without_terminator_stays_bounded() {
     let mut framer = Framer::new(1024);

@@ -146,11 +146,11 @@ fn parse<'b>(
     batch: &'b Received,
     failed: &'b std::cell::Cell<u64>,
 ) -> impl Iterator<Item = Event> + 'b {
-    let ctx = SyslogContext::new(batch.at, batch.time_zone.clone());
+    let ctx = SyslogContext::new(batch.at, batch.time_zone.clone())
+        .with_source_address(batch.peer.clone());
     batch.frames.iter().map(move |frame| {
-        let (mut event, parsed) =
+        let (event, parsed) =
             palisade_parse::line::syslog_event(&frame.bytes, &ctx, frame.truncated);
-        event.insert("log.source.address", batch.peer.clone());
         failed.set(failed.get() + u64::from(!parsed));
         event
     })

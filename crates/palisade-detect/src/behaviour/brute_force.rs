@@ -22,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
-use palisade_event::Event;
+use palisade_event::{Event, Str};
 use serde::{Deserialize, Serialize};
 
 use super::login::{self, Facts, Outcome, SAME_ATTEMPT};
@@ -120,17 +120,19 @@ struct Track {
     last_alert: Option<Timestamp>,
 }
 
-/// One failed login.
+/// One failed login. Its names are [`Str`]s, inline when short (most users, hosts and every
+/// address): an attempt is kept for its user and for its source, and each copy was three
+/// allocations, and three frees when the attempt aged out.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Attempt {
     time: Timestamp,
     id: EventId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    user: Option<String>,
+    user: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    source: Option<String>,
+    source: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    host: Option<String>,
+    host: Option<Str>,
     /// Host and process id hashed together, to recognise the second log line of one attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     connection: Option<u64>,
@@ -168,9 +170,9 @@ impl BruteForce {
         let attempt = Attempt {
             time,
             id,
-            user: login.user.clone(),
-            source: login.source.clone(),
-            host: login.host.clone(),
+            user: login.user.as_deref().map(Str::copy),
+            source: login.source.as_deref().map(Str::copy),
+            host: login.host.as_deref().map(Str::copy),
             connection: login.connection,
         };
         if let Some(key) = user_key(login) {
@@ -226,10 +228,9 @@ impl BruteForce {
             let run = track.run_before(time, window);
             let failed = run.len();
             let succeeded = track.successes.iter().filter(|at| within(time, **at, window)).count();
-            let user_failed = login
-                .user
-                .as_ref()
-                .is_some_and(|user| run.iter().any(|attempt| attempt.user.as_ref() == Some(user)));
+            let user_failed = login.user.as_ref().is_some_and(|user| {
+                run.iter().any(|attempt| attempt.user.as_deref() == Some(user))
+            });
             #[allow(clippy::cast_precision_loss)] // counts are far below 2^52
             let mostly_failures = failed as f64 >= share * (failed + succeeded) as f64;
             let fires = failed >= threshold
@@ -291,20 +292,21 @@ impl BruteForce {
         );
         let mut alert = META.alert(group, summary, first, time);
         let entities = &mut alert.entities;
-        let add = |set: &mut std::collections::BTreeSet<String>, value: Option<&String>| {
+        let add = |set: &mut std::collections::BTreeSet<String>, value: Option<&str>| {
             if let Some(value) = value
                 && set.len() < MAX_ENTITIES
+                && !set.contains(value)
             {
-                set.insert(value.clone());
+                set.insert(value.to_owned());
             }
         };
-        add(&mut entities.users, login.user.as_ref());
-        add(&mut entities.hosts, login.host.as_ref());
-        add(&mut entities.ips, login.source.as_ref());
+        add(&mut entities.users, login.user.as_deref());
+        add(&mut entities.hosts, login.host.as_deref());
+        add(&mut entities.ips, login.source.as_deref());
         for attempt in run {
-            add(&mut entities.users, attempt.user.as_ref());
-            add(&mut entities.hosts, attempt.host.as_ref());
-            add(&mut entities.ips, attempt.source.as_ref());
+            add(&mut entities.users, attempt.user.as_deref());
+            add(&mut entities.hosts, attempt.host.as_deref());
+            add(&mut entities.ips, attempt.source.as_deref());
         }
         alert.add_evidence(run.iter().map(|attempt| attempt.id));
         alert.add_evidence([id]);

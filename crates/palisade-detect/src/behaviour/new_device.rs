@@ -428,13 +428,30 @@ impl Mac {
 
     /// ECS form: upper case, hyphens.
     fn display(&self) -> String {
-        let parts: Vec<String> = self.octets.iter().map(|octet| format!("{octet:02X}")).collect();
-        parts.join("-")
+        self.hex_with(Some('-'))
     }
 
     /// Upper-case hex digits without separators, for prefix matching.
     fn hex(&self) -> String {
-        self.octets.iter().map(|octet| format!("{octet:02X}")).collect()
+        self.hex_with(None)
+    }
+
+    /// The octets as upper-case hex, `separator` between them. Written into one string: this
+    /// runs for every lease (the inventory key), and a string per octet, then joined, was
+    /// most of what a lease of a known device cost.
+    fn hex_with(&self, separator: Option<char>) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let mut text = String::with_capacity(self.octets.len() * 3);
+        for (idx, octet) in self.octets.iter().enumerate() {
+            if idx > 0
+                && let Some(separator) = separator
+            {
+                text.push(separator);
+            }
+            text.push(char::from(DIGITS[usize::from(octet >> 4)]));
+            text.push(char::from(DIGITS[usize::from(octet & 0x0f)]));
+        }
+        text
     }
 }
 

@@ -35,6 +35,13 @@ impl SyslogMessage {
     /// `event.dataset` and `event.module` are left to the application parsers that run next.
     #[must_use]
     pub fn into_event(self, original: &str) -> Event {
+        self.into_event_from(original, None)
+    }
+
+    /// [`SyslogMessage::into_event`], with the sender's address as `log.source.address`
+    /// when one is given.
+    #[must_use]
+    pub fn into_event_from(self, original: &str, source_address: Option<Value>) -> Event {
         let n_params: usize = self.structured_data.iter().map(|element| element.params.len()).sum();
         // Room for the header, and for what the program's parser and the enrichment add after
         // it, so that neither moves the array to grow it.
@@ -71,6 +78,9 @@ impl SyslogMessage {
         }
         if let Some(procid) = &self.procid {
             push("log.syslog.procid", Value::from(procid.as_str()));
+        }
+        if let Some(address) = source_address {
+            push("log.source.address", address);
         }
         if let Some(app_name) = &self.app_name {
             push("log.syslog.appname", Value::from(app_name.as_str()));

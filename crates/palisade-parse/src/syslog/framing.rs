@@ -28,7 +28,7 @@
 //! frame) are skipped: an empty frame is never returned.
 //!
 //! Memory: the framer holds at most one frame of `max_frame` bytes (plus the ten digits of a
-//! count); the frames it returns are the caller's.
+//! count, apart); the frames it returns are the caller's.
 
 /// How many times `max_frame` an octet count may announce before it is distrusted.
 pub const OVERSIZE_FACTOR: usize = 16;
@@ -70,17 +70,21 @@ pub struct Framer {
     max_frame: usize,
     max_count: usize,
     state: State,
-    /// The frame being read; also the digits and space of a possible octet count.
+    /// The frame being read.
     buf: Vec<u8>,
+    /// The digits and space of a possible octet count, kept apart from `buf` (and reused):
+    /// `buf` is then allocated once per frame, at the size its count gives, instead of for
+    /// the digits and again for the message.
+    head: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Between frames, skipping terminators.
     Idle,
-    /// Reading the digits of a possible octet count (they are in `buf`).
+    /// Reading the digits of a possible octet count (they are in `head`).
     Count { value: usize },
-    /// Read `MSG-LEN SP` (in `buf`); the next byte tells whether it is a count.
+    /// Read `MSG-LEN SP` (in `head`); the next byte tells whether it is a count.
     CountSpace { value: usize },
     /// Reading an octet-counted frame.
     Octets { remaining: usize, truncated: bool },
@@ -101,6 +105,7 @@ impl Framer {
             max_count: max_frame.saturating_mul(OVERSIZE_FACTOR),
             state: State::Idle,
             buf: Vec::new(),
+            head: Vec::new(),
         }
     }
 
@@ -121,10 +126,14 @@ impl Framer {
     /// is complete without its terminator; an octet-counted one that is short of its count
     /// is returned with `truncated: true`.
     #[must_use]
-    pub fn finish(self) -> Option<Frame> {
+    pub fn finish(mut self) -> Option<Frame> {
         let truncated = match self.state {
             State::Idle | State::Discard => return None,
-            State::Count { .. } | State::CountSpace { .. } | State::Line { .. } => false,
+            State::Count { .. } | State::CountSpace { .. } => {
+                self.buf.extend_from_slice(&self.head);
+                false
+            }
+            State::Line { .. } => false,
             State::Octets { .. } => true,
         };
         (!self.buf.is_empty()).then_some(Frame { bytes: self.buf, truncated })
@@ -142,7 +151,8 @@ impl Framer {
                 match bytes.first() {
                     None => {}
                     Some(digit @ b'1'..=b'9') => {
-                        self.buf.push(*digit);
+                        self.head.clear();
+                        self.head.push(*digit);
                         self.state = State::Count { value: usize::from(digit - b'0') };
                         return &bytes[1..];
                     }
@@ -152,27 +162,32 @@ impl Framer {
             }
             State::Count { value } => {
                 let byte = bytes[0];
-                if byte.is_ascii_digit() && self.buf.len() < MAX_COUNT_DIGITS {
-                    self.buf.push(byte);
+                if byte.is_ascii_digit() && self.head.len() < MAX_COUNT_DIGITS {
+                    self.head.push(byte);
                     let value = value.saturating_mul(10).saturating_add(usize::from(byte - b'0'));
                     self.state = State::Count { value };
                     &bytes[1..]
                 } else if byte == b' ' {
-                    self.buf.push(byte);
+                    self.head.push(byte);
                     self.state = State::CountSpace { value };
                     &bytes[1..]
                 } else {
                     // Not a count: the digits start a line, and this byte goes on with it.
+                    self.buf.extend_from_slice(&self.head);
                     self.state = State::Line { pending_cr: false };
                     bytes
                 }
             }
             State::CountSpace { value } => {
                 if bytes[0] == b'<' && value <= self.max_count {
+                    // One allocation, of the frame's size (`buf` was handed out with the last
+                    // frame, so it is empty here).
                     self.buf.clear();
+                    self.buf.reserve_exact(value.min(self.max_frame));
                     self.state =
                         State::Octets { remaining: value, truncated: value > self.max_frame };
                 } else {
+                    self.buf.extend_from_slice(&self.head);
                     self.state = State::Line { pending_cr: false };
                 }
                 bytes

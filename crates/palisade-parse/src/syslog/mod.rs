@@ -56,13 +56,25 @@ pub struct SyslogContext {
     pub received: Timestamp,
     /// The zone of timestamps that carry no offset (BSD timestamps, RFC 3339 without one).
     pub time_zone: TimeZone,
+    /// The sender's address, for `log.source.address` (a live input knows it). Given here,
+    /// it is placed with the header's fields as the event is built, instead of shifting the
+    /// fields of every event to insert it afterwards.
+    pub source_address: Option<palisade_event::Value>,
 }
 
 impl SyslogContext {
     /// Returns a context.
     #[must_use]
     pub fn new(received: Timestamp, time_zone: TimeZone) -> Self {
-        Self { received, time_zone }
+        Self { received, time_zone, source_address: None }
+    }
+
+    /// The context with the sender's address, which [`crate::line::syslog_event`] writes
+    /// into `log.source.address`.
+    #[must_use]
+    pub fn with_source_address(mut self, address: palisade_event::Value) -> Self {
+        self.source_address = Some(address);
+        self
     }
 
     /// Returns a context that reads zone-less timestamps as UTC.
