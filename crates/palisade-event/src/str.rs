@@ -34,6 +34,19 @@ impl Str {
         Self(CompactString::new(text))
     }
 
+    /// `text` lower-cased: ASCII text (nearly every user and host name) without the Unicode
+    /// tables, and inline when short, so that folding a name allocates nothing.
+    #[must_use]
+    pub fn lowercase(text: &str) -> Self {
+        if text.is_ascii() {
+            let mut folded = CompactString::new(text);
+            folded.make_ascii_lowercase();
+            Self(folded)
+        } else {
+            Self(CompactString::from(text.to_lowercase()))
+        }
+    }
+
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -196,6 +209,9 @@ mod tests {
         assert!(Str::copy("a") < Str::literal("b"));
         assert_eq!(format!("{literal:?}"), "\"source.ip\"");
         assert_eq!(&*owned.clone(), "source.ip");
+        for text in ["JDoe", "A NAME LONGER THAN TWENTY-FOUR BYTES", "ÉLODIE", "x"] {
+            assert_eq!(&*Str::lowercase(text), text.to_lowercase());
+        }
         for text in ["short", "a name longer than twenty-four bytes, on the heap", "é\u{1f}x"] {
             let json = serde_json::to_string(&Str::copy(text)).unwrap();
             assert_eq!(&*serde_json::from_str::<Str>(&json).unwrap(), text);

@@ -94,6 +94,8 @@ pub struct BruteForce {
     config: BruteForceConfig,
     exempt: Vec<IpAddr>,
     state: State,
+    /// A user key's buffer, reused from one failure to the next.
+    key: String,
 }
 
 /// Everything learnt, as saved.
@@ -148,7 +150,12 @@ impl BruteForce {
             .filter_map(|text| text.trim().parse::<IpAddr>().ok())
             .map(|ip| ip.to_canonical())
             .collect();
-        Self { config, exempt, state: State { version: STATE_VERSION, ..State::default() } }
+        Self {
+            config,
+            exempt,
+            state: State { version: STATE_VERSION, ..State::default() },
+            key: String::new(),
+        }
     }
 
     fn threshold(&self) -> usize {
@@ -170,27 +177,48 @@ impl BruteForce {
         let attempt = Attempt {
             time,
             id,
-            user: login.user.as_deref().map(Str::copy),
-            source: login.source.as_deref().map(Str::copy),
-            host: login.host.as_deref().map(Str::copy),
+            user: login.user.clone(),
+            source: login.source.clone(),
+            host: login.host.clone(),
             connection: login.connection,
         };
-        if let Some(key) = user_key(login) {
-            let track = self.state.users.entry(key).or_default();
-            track.add_failure(attempt.clone(), window, cap);
+        if let Some(key) = user_key(login, std::mem::take(&mut self.key)) {
+            // The key is kept for the next failure unless a new target takes it: most
+            // failures are against a target already followed.
+            match self.state.users.get_mut(key.as_str()) {
+                Some(track) => {
+                    track.add_failure(attempt.clone(), window, cap);
+                    self.key = key;
+                }
+                None => {
+                    let track = self.state.users.entry(key).or_default();
+                    track.add_failure(attempt.clone(), window, cap);
+                }
+            }
         }
-        if let Some(source) = self.followed_source(login) {
-            let track = self.state.sources.entry(source).or_default();
-            track.add_failure(attempt, window, cap);
+        if let Some(source) = self.followed_source_of(login) {
+            // Copied only for a new target.
+            match self.state.sources.get_mut(source) {
+                Some(track) => track.add_failure(attempt, window, cap),
+                None => {
+                    let track = self.state.sources.entry(source.to_owned()).or_default();
+                    track.add_failure(attempt, window, cap);
+                }
+            }
         }
         self.forget(time);
     }
 
     fn followed_source(&self, login: &Facts) -> Option<String> {
+        self.followed_source_of(login).map(str::to_owned)
+    }
+
+    /// The source address of `login` when it is followed as a target.
+    fn followed_source_of<'l>(&self, login: &'l Facts) -> Option<&'l str> {
         let ip = login.source_ip?;
         let local = ip.is_loopback() || ip.is_unspecified();
         // `source` is the address already written out by `Facts::read`.
-        (!local && !self.exempt.contains(&ip)).then(|| login.source.clone()).flatten()
+        (!local && !self.exempt.contains(&ip)).then_some(login.source.as_deref()).flatten()
     }
 
     fn success(&mut self, login: &Facts, id: EventId, time: Timestamp) -> Vec<Alert> {
@@ -200,7 +228,7 @@ impl BruteForce {
         let threshold = self.threshold();
         let share = self.failure_share();
 
-        let user_key = user_key(login);
+        let user_key = user_key(login, String::new());
         let source_key = self.followed_source(login);
 
         let by_user = user_key.as_ref().and_then(|key| {
@@ -228,7 +256,7 @@ impl BruteForce {
             let run = track.run_before(time, window);
             let failed = run.len();
             let succeeded = track.successes.iter().filter(|at| within(time, **at, window)).count();
-            let user_failed = login.user.as_ref().is_some_and(|user| {
+            let user_failed = login.user.as_deref().is_some_and(|user| {
                 run.iter().any(|attempt| attempt.user.as_deref() == Some(user))
             });
             #[allow(clippy::cast_precision_loss)] // counts are far below 2^52
@@ -257,7 +285,7 @@ impl BruteForce {
             let group = match (&by_user, &login.user) {
                 (Some(_), Some(user)) => match &login.host {
                     Some(host) => format!("{user}@{host}"),
-                    None => user.clone(),
+                    None => user.to_string(),
                 },
                 _ => source_key.clone().unwrap_or_default(),
             };
@@ -438,10 +466,17 @@ impl Behaviour for BruteForce {
     }
 }
 
-/// The key of a login's user on its host, when it names a user.
-fn user_key(login: &Facts) -> Option<String> {
-    let user = login.user.as_ref()?;
-    Some(format!("{}\u{1f}{user}", login.host.as_deref().unwrap_or("")))
+/// The key of a login's user on its host, when it names a user: written into `key`
+/// (cleared first), so that a buffer can be reused.
+fn user_key(login: &Facts, mut key: String) -> Option<String> {
+    let user = login.user.as_deref()?;
+    let host = login.host.as_deref().unwrap_or("");
+    key.clear();
+    key.reserve(host.len() + 1 + user.len());
+    key.push_str(host);
+    key.push('\u{1f}');
+    key.push_str(user);
+    Some(key)
 }
 
 #[cfg(test)]

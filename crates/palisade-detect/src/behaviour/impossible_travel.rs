@@ -292,7 +292,7 @@ impl Behaviour for ImpossibleTravel {
         if !facts.success {
             return Vec::new();
         }
-        let Some(user) = facts.user.clone() else { return Vec::new() };
+        let Some(user) = facts.user.as_deref().map(str::to_owned) else { return Vec::new() };
         let Some((lat, lon)) = location(event) else { return Vec::new() };
         let asn = number(event, "source.as.number");
         if asn.is_some_and(|asn| {
@@ -300,7 +300,7 @@ impl Behaviour for ImpossibleTravel {
         }) {
             return Vec::new();
         }
-        let ip = facts.source.clone();
+        let ip = facts.source.as_deref().map(str::to_owned);
         let place = Place {
             time,
             id,
@@ -310,7 +310,7 @@ impl Behaviour for ImpossibleTravel {
             city: text(event, "source.geo.city_name").map(|city| city.trim().to_owned()),
             country: text(event, "source.geo.country_iso_code")
                 .map(|code| code.trim().to_ascii_uppercase()),
-            host: facts.host.clone(),
+            host: facts.host.as_deref().map(str::to_owned),
         };
         self.record(user, place)
     }

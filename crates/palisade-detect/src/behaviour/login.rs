@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 use jiff::SignedDuration;
-use palisade_event::Event;
+use palisade_event::{Event, Str};
 
 use super::util::{has, number, text};
 
@@ -89,9 +89,12 @@ pub fn is_success(event: &Event) -> bool {
 /// The user who logged in (`user.name`, else `TargetUserName`), trimmed and lower-cased.
 #[must_use]
 pub fn user(event: &Event) -> Option<String> {
-    text(event, "user.name")
-        .or_else(|| text(event, "TargetUserName"))
-        .map(|user| lower(user.trim()))
+    user_field(event).map(|user| lower(user.trim()))
+}
+
+/// The text of the user field [`user`] reads, as it is.
+fn user_field(event: &Event) -> Option<Cow<'_, str>> {
+    text(event, "user.name").or_else(|| text(event, "TargetUserName"))
 }
 
 /// `text` lower-cased; ASCII text (nearly every user and host name) without the Unicode
@@ -104,10 +107,14 @@ fn lower(text: &str) -> String {
 /// `observer.hostname`), trimmed and lower-cased.
 #[must_use]
 pub fn host(event: &Event) -> Option<String> {
+    host_field(event).map(|host| lower(host.trim()))
+}
+
+/// The text of the host field [`host`] reads, as it is.
+fn host_field(event: &Event) -> Option<Cow<'_, str>> {
     ["host.name", "Computer", "host.hostname", "observer.hostname"]
         .iter()
         .find_map(|field| text(event, field))
-        .map(|host| lower(host.trim()))
 }
 
 /// The address the login came from (`source.ip`, else `IpAddress`), canonical: the first of
@@ -118,9 +125,10 @@ pub fn source_ip(event: &Event) -> Option<IpAddr> {
 }
 
 /// [`source_ip`] and its text as `IpAddr`'s `Display` writes it (see [`source_field`]).
-fn source_address(event: &Event) -> Option<(IpAddr, String)> {
-    source_field(event)
-        .map(|(ip, written)| (ip, written.map_or_else(|| ip.to_string(), Cow::into_owned)))
+fn source_address(event: &Event) -> Option<(IpAddr, Str)> {
+    source_field(event).map(|(ip, written)| {
+        (ip, written.map_or_else(|| Str::from(ip.to_string()), |text| Str::copy(&text)))
+    })
 }
 
 /// [`source_ip`], with the field's trimmed text when that is already how `Display` writes the
@@ -149,14 +157,15 @@ pub struct Facts {
     pub outcome: Option<Outcome>,
     /// As [`is_success`].
     pub success: bool,
-    /// As [`user`].
-    pub user: Option<String>,
+    /// As [`user`]. The names are [`Str`]s, inline when short (most names, every address):
+    /// read for every login, three strings each were three allocations and frees.
+    pub user: Option<Str>,
     /// As [`host`].
-    pub host: Option<String>,
+    pub host: Option<Str>,
     /// As [`source_ip`].
     pub source_ip: Option<IpAddr>,
     /// `source_ip` written out.
-    pub source: Option<String>,
+    pub source: Option<Str>,
     /// As [`connection`], with [`host`].
     pub connection: Option<u64>,
 }
@@ -170,12 +179,12 @@ impl Facts {
         if outcome.is_none() {
             return Self::default();
         }
-        let host = host(event);
+        let host = host_field(event).map(|host| Str::lowercase(host.trim()));
         let (source_ip, source) = source_address(event).unzip();
         Self {
             outcome,
             success,
-            user: user(event),
+            user: user_field(event).map(|user| Str::lowercase(user.trim())),
             connection: connection(event, host.as_deref()),
             host,
             source,
@@ -219,7 +228,7 @@ mod tests {
         {
             let event = Event::from_fields(vec![("source.ip".into(), Value::from(written))]);
             let (ip, text) = source_address(&event).expect(written);
-            assert_eq!(text, ip.to_string(), "{written}");
+            assert_eq!(&*text, ip.to_string(), "{written}");
             assert_eq!(Some(ip), written.trim().parse::<IpAddr>().ok().map(|ip| ip.to_canonical()));
         }
         for refused in ["010.0.0.1", "1.2.3", "1.2.3.256", "host"] {
@@ -271,10 +280,13 @@ mod tests {
             assert_eq!(facts.outcome, outcome(event));
             assert_eq!(facts.success, is_success(event));
             if facts.outcome.is_some() {
-                assert_eq!(facts.user, user(event));
-                assert_eq!(facts.host, host(event));
+                assert_eq!(facts.user.as_deref(), user(event).as_deref());
+                assert_eq!(facts.host.as_deref(), host(event).as_deref());
                 assert_eq!(facts.source_ip, source_ip(event));
-                assert_eq!(facts.source, source_ip(event).map(|ip| ip.to_string()));
+                assert_eq!(
+                    facts.source.as_deref(),
+                    source_ip(event).map(|ip| ip.to_string()).as_deref()
+                );
                 assert_eq!(facts.connection, connection(event, host(event).as_deref()));
             } else {
                 assert_eq!(facts, Facts::default());

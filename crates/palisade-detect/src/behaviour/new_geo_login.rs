@@ -297,7 +297,7 @@ impl Behaviour for NewGeoLogin {
         if !facts.success {
             return Vec::new();
         }
-        let Some(user) = facts.user.clone() else { return Vec::new() };
+        let Some(user) = facts.user.as_deref().map(str::to_owned) else { return Vec::new() };
         let country = text(event, "source.geo.country_iso_code")
             .map(|code| code.trim().to_ascii_uppercase())
             .filter(|code| code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_alphabetic()));
@@ -311,8 +311,8 @@ impl Behaviour for NewGeoLogin {
             asn,
             organization: text(event, "source.as.organization.name")
                 .map(|name| name.trim().to_owned()),
-            ip: facts.source.clone(),
-            host: facts.host.clone(),
+            ip: facts.source.as_deref().map(str::to_owned),
+            host: facts.host.as_deref().map(str::to_owned),
         };
         self.record(login, id, time)
     }
