@@ -22,7 +22,7 @@ pub use value::{Text, TextSource, Value};
 
 /// Room left in a built event's field arrays for the few fields added after parsing (the
 /// message, enrichment, tags), so that those inserts do not reallocate both arrays.
-const SPARE_FIELDS: usize = 4;
+pub const SPARE_FIELDS: usize = 4;
 
 /// One normalized event: its fields and its time when the source gave one.
 ///
@@ -87,28 +87,23 @@ impl Event {
             |(left_key, (left, _)), (right_key, (right, _))| (left_key, left) < (right_key, right),
         );
         if !in_order {
-            // The order is worked out on (key, position) pairs, as in `extend`; positions
-            // break ties, so repeated names keep their input order when merged into a list.
-            // Each field then moves once, into its place in a new array.
-            let mut order: Vec<(u64, u32)> = keys.iter().copied().zip(0_u32..).collect();
-            order::sort_pairs(&mut order);
-            order_names_within_keys(&fields, &mut order);
-            let mut unsorted = std::mem::replace(&mut fields, Vec::with_capacity(keys.capacity()));
-            keys.clear();
-            for (key, at) in order {
-                let (name, value) = take(&mut unsorted, at);
-                match fields.last_mut() {
-                    Some((last_name, last_value))
-                        if keys.last() == Some(&key) && *last_name == name =>
-                    {
-                        last_value.push(value);
-                    }
-                    _ => {
-                        keys.push(key);
-                        fields.push((name, value));
-                    }
+            // The order is worked out on (key, position) pairs, as in `extend`, in the
+            // thread's buffer; positions break ties, so repeated names keep their input order
+            // when merged into a list.
+            order::with_pairs(|order| {
+                order.extend(keys.iter().copied().zip(0_u32..));
+                order::sort_pairs(order);
+                order_names_within_keys(&fields, order);
+                keys.clear();
+                keys.extend(order.iter().map(|(key, _)| *key));
+                let repeated =
+                    order.windows(2).any(|pair| by_name(&fields, &pair[0], &pair[1]).is_eq());
+                if repeated {
+                    fields = merge_repeated(std::mem::take(&mut fields), order, &mut keys);
+                } else {
+                    permute(&mut fields, order);
                 }
-            }
+            });
         }
         let mut present = Presence::default();
         for &key in &keys {
@@ -351,6 +346,53 @@ fn order_names_within_keys(fields: &[(Str, Value)], order: &mut [(u64, u32)]) {
 /// Moves the field at `at` out of `fields`, leaving a placeholder that is only dropped.
 fn take(fields: &mut [(Str, Value)], at: u32) -> (Str, Value) {
     std::mem::replace(&mut fields[at as usize], (Str::literal(""), Value::Null))
+}
+
+/// Puts `fields` in the order of `order` ((key, input position) pairs, sorted), in place:
+/// the element at position `i` becomes the one that was at `order[i].1`. Each cycle of the
+/// permutation is followed once with swaps, so no field is copied to a new array and no
+/// placeholder is written and dropped. `order`'s positions are used up as marks.
+fn permute(fields: &mut [(Str, Value)], order: &mut [(u64, u32)]) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..order.len() {
+        if order[start].1 == DONE {
+            continue;
+        }
+        let mut cur = start;
+        loop {
+            let next = order[cur].1 as usize;
+            order[cur].1 = DONE;
+            if next == start {
+                break;
+            }
+            fields.swap(cur, next);
+            cur = next;
+        }
+    }
+}
+
+/// [`Event::from_fields`] of fields where a name repeats: each moves once into a new array in
+/// `order`, and a repeated name's values are merged into a list. `keys` gets the kept names'.
+fn merge_repeated(
+    mut unsorted: Vec<(Str, Value)>,
+    order: &[(u64, u32)],
+    keys: &mut Vec<u64>,
+) -> Vec<(Str, Value)> {
+    let mut fields: Vec<(Str, Value)> = Vec::with_capacity(unsorted.capacity());
+    keys.clear();
+    for &(key, at) in order {
+        let (name, value) = take(&mut unsorted, at);
+        match fields.last_mut() {
+            Some((last_name, last_value)) if keys.last() == Some(&key) && *last_name == name => {
+                last_value.push(value);
+            }
+            _ => {
+                keys.push(key);
+                fields.push((name, value));
+            }
+        }
+    }
+    fields
 }
 
 /// The order of two of `fields`, given as (key, position): by key, then by name.

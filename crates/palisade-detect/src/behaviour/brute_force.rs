@@ -367,9 +367,25 @@ impl Track {
     }
 
     /// Drops failures and successes that are more than `window` older than `now`.
+    ///
+    /// Compares times with the window's start, worked out once. Both lists are nearly always
+    /// in time order, so the old ones are taken off the front and the rest is only checked;
+    /// one out of order (a late event) is still found and dropped.
     fn prune(&mut self, now: Timestamp, window: SignedDuration) {
-        self.failures.retain(|attempt| now.duration_since(attempt.time) <= window);
-        self.successes.retain(|at| now.duration_since(*at) <= window);
+        // A start before the earliest time there is: nothing is that old.
+        let Ok(start) = now.checked_sub(window) else { return };
+        while self.failures.front().is_some_and(|attempt| attempt.time < start) {
+            self.failures.pop_front();
+        }
+        if self.failures.iter().any(|attempt| attempt.time < start) {
+            self.failures.retain(|attempt| attempt.time >= start);
+        }
+        while self.successes.front().is_some_and(|at| *at < start) {
+            self.successes.pop_front();
+        }
+        if self.successes.iter().any(|at| *at < start) {
+            self.successes.retain(|at| *at >= start);
+        }
     }
 
     fn add_failure(&mut self, attempt: Attempt, window: SignedDuration, cap: usize) {
@@ -493,6 +509,34 @@ mod tests {
 
     fn at(seconds: i64) -> Timestamp {
         Timestamp::from_second(START + seconds).unwrap()
+    }
+
+    /// Pruning keeps exactly what is inside the window, also when a late event put an old
+    /// time behind a newer one, and on the window's start itself.
+    #[test]
+    fn pruning_keeps_the_window_in_any_order() {
+        let attempt = |seconds: i64| Attempt {
+            time: at(seconds),
+            id: u64::try_from(seconds).unwrap(),
+            user: None,
+            source: None,
+            host: None,
+            connection: None,
+        };
+        let mut track = Track::default();
+        for seconds in [20, 60, 10, 70, 55, 30] {
+            track.failures.push_back(attempt(seconds));
+            track.successes.push_back(at(seconds + 1));
+        }
+        track.prune(at(100), SignedDuration::from_secs(45));
+        let kept: Vec<i64> =
+            track.failures.iter().map(|kept| kept.time.as_second() - START).collect();
+        assert_eq!(kept, [60, 70, 55]);
+        let kept: Vec<i64> = track.successes.iter().map(|kept| kept.as_second() - START).collect();
+        assert_eq!(kept, [61, 71, 56]);
+        // A window reaching before the earliest time there is keeps everything.
+        track.prune(at(100), SignedDuration::MAX);
+        assert_eq!(track.failures.len(), 3);
     }
 
     /// An sshd login as the Linux parser writes it.
