@@ -93,6 +93,12 @@ impl Pipeline {
             if !hits.is_empty() || wanted.any() {
                 if pending.capacity() == 0 {
                     pending.reserve(capacity.min(1024));
+                } else if pending.len() == pending.capacity() {
+                    // Grown once to room for every event left, not doubled step by step:
+                    // each step copied all the events held so far.
+                    let left =
+                        capacity.saturating_sub(usize::try_from(index).unwrap_or(usize::MAX));
+                    pending.reserve(left.max(1));
                 }
                 let hits = hits.to_vec();
                 // The index for now; the id once the store has numbered the append.

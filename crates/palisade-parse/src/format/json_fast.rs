@@ -93,6 +93,9 @@ struct Top {
     winlog: Option<Json>,
     time: Option<(usize, String)>,
     scalar_document: bool,
+    /// The dotted name being read, shared by every level of the document: a nested object
+    /// appends its keys to it and takes them off again, so no level allocates a name.
+    path: String,
 }
 
 impl Top {
@@ -152,7 +155,12 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 name => {
                     let rank = TIME_KEYS.iter().position(|time_key| *time_key == name);
                     let before = state.fields.len();
-                    map.next_value_seed(FieldSeed { path: name, fields: &mut state.fields })?;
+                    state.path.clear();
+                    state.path.push_str(name);
+                    map.next_value_seed(FieldSeed {
+                        path: &mut state.path,
+                        fields: &mut state.fields,
+                    })?;
                     if let Some(rank) = rank
                         && state.fields.len() == before + 1
                         && state.time.as_ref().is_none_or(|(best, _)| rank < *best)
@@ -216,7 +224,8 @@ fn unsigned(value: u64) -> Value {
 /// Flattens one value at `path`: objects into dotted names, arrays of scalars into lists, arrays
 /// of objects into repeated names (merged into lists by [`Event::from_fields`]).
 struct FieldSeed<'p, 'f> {
-    path: &'p str,
+    /// The value's dotted name; left as it was found once the value is read.
+    path: &'p mut String,
     fields: &'f mut Vec<(Str, Value)>,
 }
 
@@ -266,35 +275,103 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut path = String::with_capacity(self.path.len() + 16);
+        let base = self.path.len();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            path.clear();
-            if !self.path.is_empty() {
-                path.push_str(self.path);
-                path.push('.');
+            self.path.truncate(base);
+            if base > 0 {
+                self.path.push('.');
             }
-            path.push_str(&key);
-            map.next_value_seed(FieldSeed { path: &path, fields: &mut *self.fields })?;
+            self.path.push_str(&key);
+            map.next_value_seed(FieldSeed { path: &mut *self.path, fields: &mut *self.fields })?;
         }
+        self.path.truncate(base);
         Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // As the value path flattens an array: one list when every item is a scalar; once an
+        // item is an object or an array, each item on its own, in order (repeated names are
+        // merged into one list by `Event::from_fields`).
         let mut scalars = Vec::new();
         let mut nested = false;
-        while let Some(item) = seq.next_element::<Json>()? {
-            match Value::from_json_scalar(&item) {
-                Some(value) => scalars.push(value),
-                None => {
-                    nested = true;
+        while let Some(item) = seq.next_element::<Item>()? {
+            match item {
+                Item::Scalar(value) if !nested => scalars.push(value),
+                Item::Scalar(value) => self.fields.push((Str::copy(self.path), value)),
+                Item::Nested(item) => {
+                    if !nested {
+                        nested = true;
+                        for value in scalars.drain(..) {
+                            self.fields.push((Str::copy(self.path), value));
+                        }
+                    }
                     windows::flatten_into(self.path, &item, self.fields);
                 }
             }
         }
-        if !nested || !scalars.is_empty() {
+        if !nested {
             self.fields.push((Str::copy(self.path), Value::List(scalars)));
         }
         Ok(())
+    }
+}
+
+/// An array's item: a scalar read straight into a value, as [`Value::from_json_scalar`] would
+/// give it (a `serde_json::Value` on the way cost a string copy and two allocations for a
+/// list like `"category": ["authentication"]`), or an object or array kept as JSON for
+/// flattening.
+enum Item {
+    Scalar(Value),
+    Nested(Json),
+}
+
+impl<'de> serde::Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ItemVisitor)
+    }
+}
+
+struct ItemVisitor;
+
+impl<'de> Visitor<'de> for ItemVisitor {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Item, E> {
+        Ok(Item::Scalar(Value::Str(Text::new(value))))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Item, E> {
+        Ok(Item::Scalar(Value::Int(value)))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Item, E> {
+        Ok(Item::Scalar(unsigned(value)))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Item, E> {
+        Ok(Item::Scalar(Value::Float(value)))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Item, E> {
+        Ok(Item::Scalar(Value::Bool(value)))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Item, E> {
+        Ok(Item::Scalar(Value::Null))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+        use serde::Deserialize as _;
+        Json::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Item::Nested)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Item, A::Error> {
+        use serde::Deserialize as _;
+        Json::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Item::Nested)
     }
 }
 
@@ -317,6 +394,8 @@ mod tests {
             r##"{"Event": {"System": {"Channel": "System", "EventID": {"#text": 7045}}, "EventData": {"ServiceName": "x"}}}"##,
             r#"{"@timestamp": "2024-01-01T00:00:00Z", "winlog": {"channel": "Security", "event_id": "4688", "event_data": {"NewProcessName": "C:\\a.exe"}}, "host": {"name": "h"}}"#,
             r#"{"list": [{"x": 1}, {"x": 2}], "big": 18446744073709551615, "f": 1.5, "t": true}"#,
+            // Arrays of every kind of item, nested arrays and objects among them.
+            r#"{"m": [1, "a", null, true, 1.5, 18446744073709551615, -3, [2, [3]], {"k": "v"}], "e": [], "o": [{"p": [{"q": 1}]}]}"#,
             // Keys with escapes are read owned, the others borrowed: the same names either way.
             r#"{"a\u0062": 1, "q\"k": {"in\\ner": "v", "plain": 2}, "@time\u0073tamp": "2024-01-01T00:00:00Z"}"#,
         ] {
@@ -338,7 +417,38 @@ mod tests {
         assert_eq!(fast.get_str("c").as_deref(), Some("\"q\""));
     }
 
+    /// Any JSON value, objects and arrays nested a few levels deep.
+    fn json_value() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            any::<i64>().prop_map(Json::from),
+            any::<u64>().prop_map(Json::from),
+            (-1e9_f64..1e9).prop_map(Json::from),
+            "\\PC{0,6}".prop_map(Json::from),
+            any::<bool>().prop_map(Json::from),
+            Just(Json::Null),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+                proptest::collection::btree_map("[a-z]{1,3}", inner, 0..4)
+                    .prop_map(|object| Json::Object(object.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest! {
+        /// Nested objects, arrays of scalars, of objects and of arrays, mixed: the same event
+        /// as the value path gives.
+        #[test]
+        fn agrees_with_the_value_path_on_nested_documents(
+            fields in proptest::collection::btree_map("[a-z]{1,4}", json_value(), 0..6)
+        ) {
+            let text = Json::Object(fields.into_iter().collect()).to_string();
+            let (fast, slow) = both(&text);
+            prop_assert_eq!(&fast, &slow, "{}", text);
+            prop_assert_eq!(fast.timestamp(), slow.timestamp());
+        }
+
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let _ = event_from_slice(&bytes);
