@@ -374,18 +374,8 @@ impl Track {
     fn prune(&mut self, now: Timestamp, window: SignedDuration) {
         // A start before the earliest time there is: nothing is that old.
         let Ok(start) = now.checked_sub(window) else { return };
-        while self.failures.front().is_some_and(|attempt| attempt.time < start) {
-            self.failures.pop_front();
-        }
-        if self.failures.iter().any(|attempt| attempt.time < start) {
-            self.failures.retain(|attempt| attempt.time >= start);
-        }
-        while self.successes.front().is_some_and(|at| *at < start) {
-            self.successes.pop_front();
-        }
-        if self.successes.iter().any(|at| *at < start) {
-            self.successes.retain(|at| *at >= start);
-        }
+        drop_before(&mut self.failures, start, |attempt| attempt.time);
+        drop_before(&mut self.successes, start, |at| *at);
     }
 
     fn add_failure(&mut self, attempt: Attempt, window: SignedDuration, cap: usize) {
@@ -416,6 +406,17 @@ impl Track {
 
     fn cooling(&self, now: Timestamp, cooldown: SignedDuration) -> bool {
         self.last_alert.is_some_and(|at| within(now, at, cooldown) && at <= now)
+    }
+}
+
+/// Drops the entries of `list` older than `start`: off the front while they are (the list is
+/// nearly always in time order), then anywhere, only if one is left.
+fn drop_before<T>(list: &mut VecDeque<T>, start: Timestamp, time: impl Fn(&T) -> Timestamp) {
+    while list.front().is_some_and(|entry| time(entry) < start) {
+        list.pop_front();
+    }
+    if list.iter().any(|entry| time(entry) < start) {
+        list.retain(|entry| time(entry) >= start);
     }
 }
 
