@@ -14,6 +14,10 @@ use serde_json::Value as Json;
 
 use crate::format::windows;
 
+/// How deeply objects and arrays may nest in a document, as serde_json allowed. Each level
+/// is a frame of the visitors below, and sonic-rs alone would allow 255 of them.
+const MAX_DEPTH: u16 = 128;
+
 /// Keys whose top-level string value is taken as the event time, in order of preference.
 const TIME_KEYS: [&str; 5] = ["@timestamp", "timestamp", "time", "eventTime", "ts"];
 
@@ -22,13 +26,14 @@ const TIME_KEYS: [&str; 5] = ["@timestamp", "timestamp", "time", "eventTime", "t
 /// # Errors
 /// Returns the JSON error when the document is not valid JSON.
 pub fn event_from_slice(bytes: &[u8]) -> Result<Event, serde_json::Error> {
-    // Checked as UTF-8 once, as a whole, a document is read as text: serde_json then skips the
-    // check it otherwise makes of every string it reads (5 % of importing `_bulk` documents).
-    // One that is not UTF-8 is read as bytes, and fails or not just as before.
-    match std::str::from_utf8(bytes) {
-        Ok(text) => read(serde_json::Deserializer::from_str(text)),
-        Err(_) => read(serde_json::Deserializer::from_slice(bytes)),
-    }
+    // sonic-rs finds the ends of strings and checks UTF-8 many bytes at a time, and rounds
+    // numbers correctly. Reading a `_bulk`-style ECS document took 10 % fewer instructions
+    // than with serde_json (18,200 to 16,400), a flat Windows one 14 % fewer. The visitors
+    // are serde's, so the event is the same; errors are given as serde_json's type.
+    let mut deserializer = sonic_rs::Deserializer::from_slice(bytes);
+    read(&mut deserializer)
+        .and_then(|event| deserializer.end().map(|()| event))
+        .map_err(serde::de::Error::custom)
 }
 
 thread_local! {
@@ -41,14 +46,11 @@ thread_local! {
 /// Wider documents than this do not set the next one's starting room.
 const MAX_HINTED_WIDTH: usize = 256;
 
-fn read<'de, R: serde_json::de::Read<'de>>(
-    mut deserializer: serde_json::Deserializer<R>,
-) -> Result<Event, serde_json::Error> {
+fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Event, D::Error> {
     let hint = LAST_WIDTH.get();
     let mut state =
         Top { fields: Vec::with_capacity(hint + palisade_event::SPARE_FIELDS), ..Top::default() };
-    TopSeed(&mut state).deserialize(&mut deserializer)?;
-    deserializer.end()?;
+    TopSeed(&mut state).deserialize(deserializer)?;
     LAST_WIDTH.set(state.fields.len().min(MAX_HINTED_WIDTH));
     Ok(state.finish())
 }
@@ -137,7 +139,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "Event" if state.windows_event.is_none() => {
-                    let value: Json = map.next_value()?;
+                    let value = map.next_value_seed(JsonSeed(MAX_DEPTH - 1))?;
                     if value.is_object() && value.get("System").is_some() {
                         state.windows_event = Some(value);
                     } else {
@@ -145,7 +147,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                     }
                 }
                 "winlog" if state.winlog.is_none() => {
-                    let value: Json = map.next_value()?;
+                    let value = map.next_value_seed(JsonSeed(MAX_DEPTH - 1))?;
                     if value.is_object() {
                         state.winlog = Some(value);
                     } else {
@@ -160,6 +162,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                     map.next_value_seed(FieldSeed {
                         path: &mut state.path,
                         fields: &mut state.fields,
+                        depth: MAX_DEPTH - 1,
                     })?;
                     if let Some(rank) = rank
                         && state.fields.len() == before + 1
@@ -178,7 +181,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         // A top-level array is not one event; keep it whole under `message` rather than lose it.
         self.0.scalar_document = true;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Json>()? {
+        while let Some(item) = seq.next_element_seed(JsonSeed(MAX_DEPTH - 1))? {
             items.push(item);
         }
         let text = Json::Array(items).to_string();
@@ -227,6 +230,8 @@ struct FieldSeed<'p, 'f> {
     /// The value's dotted name; left as it was found once the value is read.
     path: &'p mut String,
     fields: &'f mut Vec<(Str, Value)>,
+    /// How many more levels of objects and arrays may open below this value.
+    depth: u16,
 }
 
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
@@ -275,6 +280,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let depth = deeper::<A::Error>(self.depth)?;
         let base = self.path.len();
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             self.path.truncate(base);
@@ -282,7 +288,11 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
                 self.path.push('.');
             }
             self.path.push_str(&key);
-            map.next_value_seed(FieldSeed { path: &mut *self.path, fields: &mut *self.fields })?;
+            map.next_value_seed(FieldSeed {
+                path: &mut *self.path,
+                fields: &mut *self.fields,
+                depth,
+            })?;
         }
         self.path.truncate(base);
         Ok(())
@@ -292,9 +302,10 @@ impl<'de> Visitor<'de> for FieldSeed<'_, '_> {
         // As the value path flattens an array: one list when every item is a scalar; once an
         // item is an object or an array, each item on its own, in order (repeated names are
         // merged into one list by `Event::from_fields`).
+        let depth = deeper::<A::Error>(self.depth)?;
         let mut scalars = Vec::new();
         let mut nested = false;
-        while let Some(item) = seq.next_element::<Item>()? {
+        while let Some(item) = seq.next_element_seed(ItemVisitor(depth))? {
             match item {
                 Item::Scalar(value) if !nested => scalars.push(value),
                 Item::Scalar(value) => self.fields.push((Str::copy(self.path), value)),
@@ -325,13 +336,16 @@ enum Item {
     Nested(Json),
 }
 
-impl<'de> serde::Deserialize<'de> for Item {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ItemVisitor)
+/// Reads an array's item, with how many levels may still open in it.
+struct ItemVisitor(u16);
+
+impl<'de> DeserializeSeed<'de> for ItemVisitor {
+    type Value = Item;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
-
-struct ItemVisitor;
 
 impl<'de> Visitor<'de> for ItemVisitor {
     type Value = Item;
@@ -365,13 +379,83 @@ impl<'de> Visitor<'de> for ItemVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
-        use serde::Deserialize as _;
-        Json::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Item::Nested)
+        JsonSeed(self.0).visit_map(map).map(Item::Nested)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Item, A::Error> {
-        use serde::Deserialize as _;
-        Json::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Item::Nested)
+        JsonSeed(self.0).visit_seq(seq).map(Item::Nested)
+    }
+}
+
+/// The depth left below a value that opens one more level, or the error when none is left.
+fn deeper<E: serde::de::Error>(depth: u16) -> Result<u16, E> {
+    depth.checked_sub(1).ok_or_else(|| E::custom("objects and arrays nested too deeply"))
+}
+
+/// A value kept whole as JSON (a Windows `Event` or `winlog` object, an array's object),
+/// read as `serde_json::Value` reads itself but within the depth left to it.
+struct JsonSeed(u16);
+
+impl<'de> DeserializeSeed<'de> for JsonSeed {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for JsonSeed {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<Json, E> {
+        Ok(Json::String(value.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, value: String) -> Result<Json, E> {
+        Ok(Json::String(value))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<Json, E> {
+        Ok(Json::from(value))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<Json, E> {
+        Ok(Json::from(value))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(value).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<Json, E> {
+        Ok(Json::Bool(value))
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let depth = deeper::<A::Error>(self.0)?;
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(JsonSeed(depth))? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let depth = deeper::<A::Error>(self.0)?;
+        let mut object = serde_json::Map::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let value = map.next_value_seed(JsonSeed(depth))?;
+            object.insert(key.into_owned(), value);
+        }
+        Ok(Json::Object(object))
     }
 }
 
@@ -417,6 +501,15 @@ mod tests {
         assert_eq!(fast.get_str("c").as_deref(), Some("\"q\""));
     }
 
+    /// Nesting deeper than the reader allows is an error, not a stack overflow.
+    #[test]
+    fn deep_nesting_is_refused() {
+        for (open, close) in [("[", "]"), (r#"{"a":"#, "}")] {
+            let text = format!(r#"{{"d":{}1{}}}"#, open.repeat(100_000), close.repeat(100_000));
+            assert!(event_from_slice(text.as_bytes()).is_err());
+        }
+    }
+
     /// Any JSON value, objects and arrays nested a few levels deep.
     fn json_value() -> impl Strategy<Value = Json> {
         let leaf = prop_oneof![
@@ -447,6 +540,23 @@ mod tests {
             let (fast, slow) = both(&text);
             prop_assert_eq!(&fast, &slow, "{}", text);
             prop_assert_eq!(fast.timestamp(), slow.timestamp());
+        }
+
+        /// A number arrives as the same `f64` it was written from, but for the sign of zero:
+        /// the reader rounds correctly (serde_json's default reader was off by one unit in the last place for
+        /// some values, such as -113095884.30218923).
+        #[test]
+        fn floats_arrive_exactly(value in any::<f64>().prop_filter("finite", |v| v.is_finite())) {
+            let text = format!(r#"{{"x": {}}}"#, Json::from(value));
+            let event = event_from_slice(text.as_bytes()).expect("valid");
+            match event.get("x") {
+                // Zero's sign is the one thing not kept: sonic-rs reads `-0.0` as `0.0`.
+                Some(Value::Float(read)) if *read == 0.0 => prop_assert_eq!(value, 0.0),
+                Some(Value::Float(read)) => prop_assert_eq!(read.to_bits(), value.to_bits(), "{}", text),
+                // Whole numbers are written without a point and read as integers.
+                Some(Value::Int(read)) => prop_assert_eq!(*read as f64, value, "{}", text),
+                other => prop_assert!(false, "{text}: {other:?}"),
+            }
         }
 
         #[test]
