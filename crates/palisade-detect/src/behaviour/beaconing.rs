@@ -12,7 +12,7 @@
 //! State (pairs, the domain learnt for each connection, the hosts seen per destination) is
 //! capped, dropping the least recently seen, and is what [`Behaviour::save`] returns.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
@@ -20,7 +20,7 @@ use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
 use super::util::{
-    self, Network, evict_least_recent, has, ip, is_internal, non_negative, number, text,
+    self, Map, Network, evict_least_recent, has, ip, is_internal, non_negative, number, text,
 };
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
@@ -156,20 +156,20 @@ struct Link {
 struct State {
     version: u32,
     /// Pairs by `"SOURCE -> DESTINATION"`, which is also the alert group.
-    pairs: HashMap<String, Pair>,
+    pairs: Map<Pair>,
     /// Destinations by name (domain or address).
-    destinations: HashMap<String, Destination>,
+    destinations: Map<Destination>,
     /// Domains by `"SOURCE DESTINATION_ADDRESS"`.
-    links: HashMap<String, Link>,
+    links: Map<Link>,
 }
 
 impl Default for State {
     fn default() -> Self {
         Self {
             version: STATE_VERSION,
-            pairs: HashMap::new(),
-            destinations: HashMap::new(),
-            links: HashMap::new(),
+            pairs: Map::default(),
+            destinations: Map::default(),
+            links: Map::default(),
         }
     }
 }
@@ -593,6 +593,8 @@ fn parse_port_rule(entry: &str) -> Option<PortRule> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use palisade_event::Value;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};

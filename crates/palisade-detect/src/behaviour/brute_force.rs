@@ -18,7 +18,7 @@
 //! When both fire on the same success they make one alert. Documentation:
 //! `docs/detectors/brute_force.md`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
@@ -26,7 +26,7 @@ use palisade_event::{Event, Str};
 use serde::{Deserialize, Serialize};
 
 use super::login::{self, Facts, Outcome, SAME_ATTEMPT};
-use super::util::{self, drop_least_recent, non_negative, within};
+use super::util::{self, Map, drop_least_recent, non_negative, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::alert::MAX_ENTITIES;
 use crate::{Alert, EventId, Result, Severity};
@@ -103,9 +103,9 @@ pub struct BruteForce {
 struct State {
     version: u32,
     /// Keyed by `host \u{1f} user` (host empty when the event names none).
-    users: HashMap<String, Track>,
+    users: Map<Track>,
     /// Keyed by the canonical source address.
-    sources: HashMap<String, Track>,
+    sources: Map<Track>,
 }
 
 /// One target's recent history.
@@ -209,10 +209,6 @@ impl BruteForce {
         self.forget(time);
     }
 
-    fn followed_source(&self, login: &Facts) -> Option<String> {
-        self.followed_source_of(login).map(str::to_owned)
-    }
-
     /// The source address of `login` when it is followed as a target.
     fn followed_source_of<'l>(&self, login: &'l Facts) -> Option<&'l str> {
         let ip = login.source_ip?;
@@ -228,45 +224,58 @@ impl BruteForce {
         let threshold = self.threshold();
         let share = self.failure_share();
 
-        let user_key = user_key(login, String::new());
-        let source_key = self.followed_source(login);
+        // The key buffer is lent to this success and given back at the end.
+        let user_key = user_key(login, std::mem::take(&mut self.key));
+        let source_key = self.followed_source_of(login);
+        // A time too early to subtract from has no start: nothing is that old.
+        let start = time.checked_sub(window).ok();
+        let end = time.checked_add(window).ok();
 
         let by_user = user_key.as_ref().and_then(|key| {
-            let track = self.state.users.get_mut(key)?;
+            let track = self.state.users.get_mut(key.as_str())?;
             track.prune(time, window);
             track.touch(time);
-            let run = track.run_before(time, window);
-            let fires = run.len() >= threshold
-                && run.last().is_some_and(|last| time.duration_since(last.time) <= success_within)
+            let run = track.run_before(time, start, None);
+            let fires = run.count >= threshold
+                && run.last.is_some_and(|last| time.duration_since(last) <= success_within)
                 && !track.cooling(time, cooldown);
-            let run: Vec<Attempt> = run.into_iter().cloned().collect();
-            // A success ends the user's run either way: failures before it are spent.
+            // Only a run that fires is copied out; a success ends the user's run either
+            // way: failures before it are spent.
+            let run = fires.then(|| track.attempts_before(time, start));
             track.failures.clear();
-            fires.then_some(run)
+            run
         });
 
-        let by_source = source_key.as_ref().and_then(|key| {
-            let track = self.state.sources.entry(key.clone()).or_default();
+        let by_source = source_key.and_then(|key| {
+            // Copied only for a new target.
+            let track = match self.state.sources.get_mut(key) {
+                Some(track) => track,
+                None => self.state.sources.entry(key.to_owned()).or_default(),
+            };
             track.prune(time, window);
             track.touch(time);
             track.successes.push_back(time);
             while track.successes.len() > self.config.max_history.max(1) {
                 track.successes.pop_front();
             }
-            let run = track.run_before(time, window);
-            let failed = run.len();
-            let succeeded = track.successes.iter().filter(|at| within(time, **at, window)).count();
-            let user_failed = login.user.as_deref().is_some_and(|user| {
-                run.iter().any(|attempt| attempt.user.as_deref() == Some(user))
-            });
+            let run = track.run_before(time, start, login.user.as_deref());
+            let failed = run.count;
+            // Within the window either side of `time`, as `within` counts.
+            let succeeded = track
+                .successes
+                .iter()
+                .filter(|at| {
+                    start.is_none_or(|start| **at >= start) && end.is_none_or(|end| **at <= end)
+                })
+                .count();
             #[allow(clippy::cast_precision_loss)] // counts are far below 2^52
             let mostly_failures = failed as f64 >= share * (failed + succeeded) as f64;
             let fires = failed >= threshold
-                && user_failed
+                && run.user_failed
                 && mostly_failures
-                && run.last().is_some_and(|last| time.duration_since(last.time) <= success_within)
+                && run.last.is_some_and(|last| time.duration_since(last) <= success_within)
                 && !track.cooling(time, cooldown);
-            fires.then(|| run.into_iter().cloned().collect::<Vec<Attempt>>())
+            fires.then(|| track.attempts_before(time, start))
         });
 
         let mut alerts = Vec::new();
@@ -274,8 +283,8 @@ impl BruteForce {
             // One attack, one alert: the user's run and the source's run are merged, and both
             // targets start their cool-down.
             for (map, key) in [
-                (&mut self.state.users, user_key.as_ref()),
-                (&mut self.state.sources, source_key.as_ref()),
+                (&mut self.state.users, user_key.as_deref()),
+                (&mut self.state.sources, source_key),
             ] {
                 if let Some(track) = key.and_then(|key| map.get_mut(key)) {
                     track.last_alert = Some(time);
@@ -287,12 +296,15 @@ impl BruteForce {
                     Some(host) => format!("{user}@{host}"),
                     None => user.to_string(),
                 },
-                _ => source_key.clone().unwrap_or_default(),
+                _ => source_key.unwrap_or_default().to_owned(),
             };
             let mut run: Vec<Attempt> = by_user.into_iter().chain(by_source).flatten().collect();
             run.sort_by_key(|attempt| (attempt.time, attempt.id));
             run.dedup_by_key(|attempt| attempt.id);
             alerts.push(self.alert(group, login, id, time, &run));
+        }
+        if let Some(key) = user_key {
+            self.key = key;
         }
         self.forget(time);
         alerts
@@ -395,18 +407,42 @@ impl Track {
         }
     }
 
-    /// The failures within `window` before `time` (not after it: a late-arriving older
-    /// success must not count failures that followed it).
-    fn run_before(&self, time: Timestamp, window: SignedDuration) -> Vec<&Attempt> {
-        self.failures
-            .iter()
-            .filter(|attempt| attempt.time <= time && within(time, attempt.time, window))
-            .collect()
+    /// The failures from `start` (the window's start, `None` for no start) up to `time`, not
+    /// after it: a late-arriving older success must not count failures that followed it. In
+    /// one pass, with no copy: how many, the last one's time, and whether `user` is among
+    /// them.
+    fn run_before(&self, time: Timestamp, start: Option<Timestamp>, user: Option<&str>) -> Run {
+        let mut run = Run::default();
+        for attempt in self.in_run(time, start) {
+            run.count += 1;
+            run.last = Some(attempt.time);
+            run.user_failed |= user.is_some_and(|user| attempt.user.as_deref() == Some(user));
+        }
+        run
+    }
+
+    /// The failures [`Track::run_before`] counts, copied out for an alert.
+    fn attempts_before(&self, time: Timestamp, start: Option<Timestamp>) -> Vec<Attempt> {
+        self.in_run(time, start).cloned().collect()
+    }
+
+    fn in_run(&self, time: Timestamp, start: Option<Timestamp>) -> impl Iterator<Item = &Attempt> {
+        self.failures.iter().filter(move |attempt| {
+            attempt.time <= time && start.is_none_or(|start| attempt.time >= start)
+        })
     }
 
     fn cooling(&self, now: Timestamp, cooldown: SignedDuration) -> bool {
         self.last_alert.is_some_and(|at| within(now, at, cooldown) && at <= now)
     }
+}
+
+/// What [`Track::run_before`] found.
+#[derive(Debug, Default)]
+struct Run {
+    count: usize,
+    last: Option<Timestamp>,
+    user_failed: bool,
 }
 
 /// Drops the entries of `list` older than `start`: off the front while they are (the list is

@@ -12,14 +12,14 @@
 //!
 //! Documentation: `docs/detectors/dga_domain.md`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{self, Elapsed, drop_least_recent, querying_host, text, under_suffix};
+use super::util::{self, Elapsed, Map, drop_least_recent, querying_host, text, under_suffix};
 pub use super::util::{RegisteredDomain, registered_domain};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
@@ -317,7 +317,7 @@ struct HostState {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct State {
     version: u32,
-    hosts: HashMap<String, HostState>,
+    hosts: Map<HostState>,
 }
 
 /// The detector.
@@ -348,7 +348,7 @@ impl DgaDomain {
             config,
             allowed,
             ignored_hosts,
-            state: State { version: STATE_VERSION, hosts: HashMap::new() },
+            state: State { version: STATE_VERSION, hosts: Map::default() },
         }
     }
 

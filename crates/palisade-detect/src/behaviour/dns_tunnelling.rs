@@ -12,7 +12,7 @@
 //!
 //! Documentation: `docs/detectors/dns_tunnelling.md`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
@@ -20,7 +20,7 @@ use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
 use super::util::{
-    self, Elapsed, drop_least_recent, querying_host, registered_domain, text, under_suffix,
+    self, Elapsed, Map, drop_least_recent, querying_host, registered_domain, text, under_suffix,
 };
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
@@ -237,7 +237,7 @@ struct PairState {
 struct State {
     version: u32,
     /// By `host` and `domain` joined with U+001F, which neither can hold.
-    pairs: HashMap<String, PairState>,
+    pairs: Map<PairState>,
 }
 
 /// The detector.
@@ -268,7 +268,7 @@ impl DnsTunnelling {
             config,
             allowed,
             ignored_hosts,
-            state: State { version: STATE_VERSION, pairs: HashMap::new() },
+            state: State { version: STATE_VERSION, pairs: Map::default() },
         }
     }
 

@@ -14,14 +14,12 @@
 //!
 //! [T1078]: https://attack.mitre.org/techniques/T1078/
 
-use std::collections::HashMap;
-
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
 use super::login::is_success;
-use super::util::{self, drop_least_recent, non_negative, number, text, within};
+use super::util::{self, Map, drop_least_recent, non_negative, number, text, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -91,7 +89,7 @@ pub struct ImpossibleTravel {
 struct State {
     version: u32,
     /// Keyed by lower-cased user name.
-    users: HashMap<String, Trail>,
+    users: Map<Trail>,
 }
 
 /// One user's recent geolocated logins.

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use jiff::SignedDuration;
 use palisade_event::{Event, Str};
 
-use super::util::{has, number, text};
+use super::util::{has, holds, number, text};
 
 /// Two failures of one connection (same host and process id) this close together are one
 /// attempt: sshd logs a failed password twice, once itself and once through `pam_unix`.
@@ -42,10 +42,12 @@ pub fn outcome(event: &Event) -> Option<Outcome> {
 fn judge(event: &Event) -> (Option<Outcome>, bool) {
     let authentication = has(event, "event.category", "authentication");
     if authentication {
-        if has(event, "event.outcome", "success") {
+        // Looked up once for both answers.
+        let ecs_outcome = event.get("event.outcome");
+        if holds(ecs_outcome, "success") {
             return (Some(Outcome::Success), true);
         }
-        if has(event, "event.outcome", "failure") {
+        if holds(ecs_outcome, "failure") {
             return (Some(Outcome::Failure), false);
         }
     }
@@ -206,13 +208,20 @@ pub fn connection(event: &Event, host: Option<&str>) -> Option<u64> {
 /// A stable hash (FNV-1a) of a host and a process id: saved with the detectors' state, so it
 /// must not depend on a per-process random seed.
 fn connection_tag(host: &str, pid: f64) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     #[allow(clippy::cast_possible_truncation)] // a pid that does not fit is garbage anyway
     let pid = pid as i64;
-    for byte in host.bytes().chain([0]).chain(pid.to_le_bytes()) {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    // The host's bytes, a zero, then the pid's: three plain loops, which a chain of byte
+    // iterators did not compile to.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut add = |bytes: &[u8]| {
+        for &byte in bytes {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    add(host.as_bytes());
+    add(&[0]);
+    add(&pid.to_le_bytes());
     hash
 }
 
@@ -221,6 +230,32 @@ mod tests {
     use palisade_event::Value;
 
     use super::*;
+
+    /// The connection tag is saved with the detectors' state: it stays FNV-1a over the
+    /// host's bytes, a zero and the pid's little-endian bytes, as state saved by earlier
+    /// versions has it.
+    #[test]
+    fn the_connection_tag_is_fnv1a_of_host_and_pid() {
+        let reference = |host: &str, pid: i64| {
+            let mut bytes = host.as_bytes().to_vec();
+            bytes.push(0);
+            bytes.extend_from_slice(&pid.to_le_bytes());
+            bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        };
+        for host in ["", "h", "bastion.example.com", "ünïcode-host"] {
+            for pid in [0_i64, 1, 4_242, 65_535, -7, i64::MAX] {
+                #[allow(clippy::cast_precision_loss)]
+                let tag = connection_tag(host, pid as f64);
+                #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+                let expected = reference(host, (pid as f64) as i64);
+                assert_eq!(tag, expected, "{host} {pid}");
+            }
+        }
+        // One value worked out apart, by hand from the definition of FNV-1a.
+        assert_eq!(connection_tag("h", 4_242.0), 0x6474_8b04_a148_7b57);
+    }
 
     #[test]
     fn an_address_reads_as_display_writes_it() {

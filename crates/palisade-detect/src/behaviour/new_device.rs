@@ -14,13 +14,11 @@
 //! first) and is what [`Behaviour::save`] returns, so it survives restarts. See
 //! `docs/detectors/new_device.md`.
 
-use std::collections::HashMap;
-
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{self, evict_least_recent, non_negative, text};
+use super::util::{self, Map, evict_least_recent, non_negative, text};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -121,7 +119,7 @@ struct State {
     /// Time of the first lease seen: the learning period starts there.
     learning_started: Option<Timestamp>,
     /// Devices by identity (see [`Identity::key`]).
-    devices: HashMap<String, Device>,
+    devices: Map<Device>,
     budget: Budget,
 }
 
@@ -130,7 +128,7 @@ impl Default for State {
         Self {
             version: STATE_VERSION,
             learning_started: None,
-            devices: HashMap::new(),
+            devices: Map::default(),
             budget: Budget::default(),
         }
     }

@@ -15,14 +15,14 @@
 //!
 //! [T1078]: https://attack.mitre.org/techniques/T1078/
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
 use super::login::is_success;
-use super::util::{self, drop_least_recent, non_negative, number, text, within};
+use super::util::{self, Map, drop_least_recent, non_negative, number, text, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -93,7 +93,7 @@ pub struct NewGeoLogin {
 struct State {
     version: u32,
     /// Keyed by lower-cased user name.
-    users: HashMap<String, Baseline>,
+    users: Map<Baseline>,
 }
 
 /// Where one user logs in from.

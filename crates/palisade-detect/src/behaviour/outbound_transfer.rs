@@ -15,14 +15,15 @@
 //! State is one small record per host (capped, least recently seen dropped first) and is what
 //! [`Behaviour::save`] returns, so baselines survive restarts.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{self, Network, evict_least_recent, has, ip, is_internal, non_negative, number};
+use super::util::{
+    self, Map, Network, evict_least_recent, has, ip, is_internal, non_negative, number,
+};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, EventId, Result, Severity};
 
@@ -176,7 +177,7 @@ struct State {
     /// length mean something else and are dropped on restore.
     bucket_secs: u32,
     /// Hosts by source address.
-    hosts: HashMap<String, Host>,
+    hosts: Map<Host>,
 }
 
 /// The numeric settings, sanitised once.
@@ -272,7 +273,7 @@ impl OutboundTransfer {
         let state = State {
             version: STATE_VERSION,
             bucket_secs: u32::try_from(settings.bucket_secs).unwrap_or(3_600),
-            hosts: HashMap::new(),
+            hosts: Map::default(),
         };
         Self { settings, allowed, internal, state }
     }
@@ -515,6 +516,8 @@ fn size_text(bytes: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use palisade_event::Value;
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};

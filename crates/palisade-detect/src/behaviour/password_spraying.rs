@@ -14,7 +14,6 @@
 //!
 //! [T1110.003]: https://attack.mitre.org/techniques/T1110/003/
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use jiff::{SignedDuration, Timestamp};
@@ -22,7 +21,7 @@ use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
 use super::login::{self, Outcome, SAME_ATTEMPT};
-use super::util::{self, drop_least_recent, non_negative, within};
+use super::util::{self, Map, drop_least_recent, non_negative, within};
 use super::{Behaviour, BehaviourMeta, Seen};
 use crate::alert::{MAX_ENTITIES, MAX_EVIDENCE};
 use crate::{Alert, EventId, Result, Severity};
@@ -100,14 +99,14 @@ pub struct PasswordSpraying {
 struct State {
     version: u32,
     /// Keyed by the canonical source address.
-    sources: HashMap<String, Source>,
+    sources: Map<Source>,
 }
 
 /// One source's recent logins.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Source {
     /// Keyed by lower-cased user name.
-    users: HashMap<String, UserLogins>,
+    users: Map<UserLogins>,
     /// Event time of the latest activity, for forgetting the least recently seen.
     last_seen: Option<Timestamp>,
     /// Event time of the last alert about this source, for the cool-down.
@@ -292,7 +291,7 @@ impl PasswordSpraying {
 }
 
 /// The earliest and latest time held for any of `users`.
-fn held_bounds(users: &HashMap<String, UserLogins>) -> Option<(Timestamp, Timestamp)> {
+fn held_bounds(users: &Map<UserLogins>) -> Option<(Timestamp, Timestamp)> {
     let mut times = users
         .values()
         .flat_map(|user| user.failures.iter().map(|failure| failure.time).chain(user.last_success));

@@ -13,13 +13,13 @@
 //!
 //! Documentation: `docs/detectors/rare_parent_child.md`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use jiff::{SignedDuration, Timestamp};
 use palisade_event::Event;
 use serde::{Deserialize, Serialize};
 
-use super::util::{self, has, number, text};
+use super::util::{self, Map, has, number, text};
 use super::{Behaviour, BehaviourMeta};
 use crate::{Alert, Entities, EventId, Result, Severity};
 
@@ -257,7 +257,7 @@ struct Table {
     started: Timestamp,
     last_seen: Timestamp,
     /// By [`pair_key`].
-    pairs: HashMap<String, PairStat>,
+    pairs: Map<PairStat>,
 }
 
 /// How many hosts run a pair, in host mode.
@@ -271,8 +271,8 @@ struct FleetStat {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct State {
     version: u32,
-    tables: HashMap<String, Table>,
-    fleet: HashMap<String, FleetStat>,
+    tables: Map<Table>,
+    fleet: Map<FleetStat>,
 }
 
 /// What makes a pair risky.
@@ -350,7 +350,7 @@ impl RareParentChild {
     /// Forgets the least used pairs of a full table, so that one more fits: the usual
     /// pairs, which have the highest counts, are the ones worth keeping. Returns how many
     /// were forgotten.
-    fn make_room(pairs: &mut HashMap<String, PairStat>, max_pairs: usize) -> usize {
+    fn make_room(pairs: &mut Map<PairStat>, max_pairs: usize) -> usize {
         let mut removed = 0;
         while pairs.len() >= max_pairs {
             let Some(victim) = pairs
@@ -488,7 +488,7 @@ impl Behaviour for RareParentChild {
         let table = self.state.tables.entry(scope_key.clone()).or_insert_with(|| Table {
             started: time,
             last_seen: time,
-            pairs: HashMap::new(),
+            pairs: Map::default(),
         });
         table.last_seen = table.last_seen.max(time);
         // Events from before the first one (late arrivals) are learnt as well.
